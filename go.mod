@@ -1,0 +1,3 @@
+module github.com/supportline/ivr
+
+go 1.26.8

@@ -1,0 +1,8 @@
+package media
+
+import "errors"
+
+// Sentinel errors of the media package.
+var (
+	ErrUnsupportedCodec = errors.New("media: unsupported codec")
+)

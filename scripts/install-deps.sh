@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the server and its tests need. Idempotent: a
+# package already present is skipped, so a second run costs a second or two.
+#
+#   scripts/install-deps.sh          runtime + test packages
+#   scripts/install-deps.sh --run    only what `ivr serve` needs at run time
+#   scripts/install-deps.sh --voice  adds the TTS voice used to regenerate prompts
+set -euo pipefail
+
+runtime=(libpocketsphinx-dev pocketsphinx-en-us pkg-config gcc)
+testing=(sip-tester espeak-ng sox libsox-fmt-mp3 chromium)
+voice=(festival festvox-us-slt-hts lame)
+
+want=("${runtime[@]}")
+case "${1:-}" in
+  --run) ;;
+  --voice) want+=("${testing[@]}" "${voice[@]}") ;;
+  *) want+=("${testing[@]}") ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#want[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "install-deps: done"
