@@ -1,0 +1,138 @@
+package asr
+
+// The grammars of the support line's dialog steps. Each intent lists the
+// phrasings callers use; shared pieces are private rules. Garbage (a free
+// phone loop) stands for speech the rules do not cover, so that "umm", a
+// cough or an unrelated sentence gives a no-match instead of a wrong intent.
+
+// Grammar names of the default dialog steps.
+const (
+	GrammarMain    = "main"
+	GrammarConfirm = "confirm"
+	GrammarDigits  = "digits"
+	GrammarAmount  = "amount"
+)
+
+// Intent names the default grammars produce.
+const (
+	IntentBalance       = "balance"
+	IntentNextPayment   = "next_payment"
+	IntentMakePayment   = "make_payment"
+	IntentPaymentStatus = "payment_status"
+	IntentAgent         = "agent"
+	IntentRepeat        = "repeat"
+	IntentGoodbye       = "goodbye"
+	IntentYes           = "yes"
+	IntentNo            = "no"
+	IntentDigits        = "digits"
+	IntentAmount        = "amount"
+	// IntentNone is the expected intent of out-of-grammar audio in a corpus.
+	IntentNone = "none"
+)
+
+// mainDefs are the shared pieces of the open "how can I help" question.
+var mainDefs = map[string]string{
+	"want":   "i want to | i wanna | i'd like to | i would like to | i need to | can i | could i | let me | please | i",
+	"polite": "please | thanks | thank you",
+	"person": "[an] agent | [a] representative | [an] operator | [a] human [being] | [a] real person | [a] person | someone | somebody | [a] live person | customer service",
+	"speak":  "talk | speak",
+	"my":     "my | the",
+}
+
+// MainGrammar is the grammar of the open question at step "main".
+func MainGrammar() *Grammar {
+	return &Grammar{
+		Name: GrammarMain,
+		Defs: mainDefs,
+		Rules: []Rule{
+			{IntentAgent, "[<want>] <speak> (to | with) <person> [<polite>]"},
+			{IntentAgent, "[<want>] [(get | have) [me]] <person> [<polite>]"},
+			{IntentAgent, "<garbage> (agent | representative | operator | [a] real person | [a] human) [<garbage>]"},
+			{IntentAgent, "(agent | representative | operator | [a] real person | [a] human) <garbage>"},
+			{IntentMakePayment, "[<want>] (make | pay) [a] payment [now] [<polite>]"},
+			{IntentMakePayment, "[<want>] pay (my bill | my balance | it off | now | the balance) [<polite>]"},
+			{IntentNextPayment, "(when is | when's) <my> next payment [due] [<polite>]"},
+			{IntentNextPayment, "(when is | when's) <my> payment due"},
+			{IntentNextPayment, "[(what is | what's)] [the] due date [of my next payment] [<polite>]"},
+			{IntentNextPayment, "[<want>] [know] [when] [is] my next payment [date] [<polite>]"},
+			{IntentNextPayment, "how much is my next payment"},
+			{IntentPaymentStatus, "did my [last] payment go through"},
+			{IntentPaymentStatus, "(what is | what's) the status of my [last] payment"},
+			{IntentPaymentStatus, "[<want>] check [on] [the status of] my [last] payment"},
+			{IntentPaymentStatus, "(has | was) my [last] payment (received | processed)"},
+			{IntentPaymentStatus, "[my] payment status [<polite>]"},
+			{IntentBalance, "[<want>] (check | know | hear | get) my [account] balance [<polite>]"},
+			{IntentBalance, "(what is | what's) my [account | current] balance"},
+			{IntentBalance, "[my] [account] balance [<polite>]"},
+			{IntentBalance, "how much do i owe"},
+			{IntentRepeat, "[(can | could) you] (repeat | say) that [again] [<polite>]"},
+			{IntentRepeat, "repeat [<polite>]"},
+			{IntentRepeat, "what did you say | come again | pardon [me]"},
+			{IntentGoodbye, "goodbye | bye [bye] | that's all [<polite>] | that's it [<polite>] | i'm done [<polite>]"},
+		},
+		Garbage:       true,
+		GarbageWeight: 1e-10,
+	}
+}
+
+// ConfirmGrammar is the yes/no grammar at step "confirm".
+func ConfirmGrammar() *Grammar {
+	return &Grammar{
+		Name: GrammarConfirm,
+		Defs: map[string]string{"polite": "please | thanks | thank you"},
+		Rules: []Rule{
+			{IntentNo, "(no | nope | nah) [(it's not | it isn't | that's wrong | that's not right)] [<polite>]"},
+			{IntentNo, "(that's wrong | that's not right | incorrect | not right)"},
+			{IntentYes, "(yes | yeah | yep | sure | correct | right | okay) [(it is | that's right | that's correct)] [<polite>]"},
+			{IntentYes, "(that's right | that's correct | yes please)"},
+		},
+		Garbage:       true,
+		GarbageWeight: 1e-10,
+	}
+}
+
+// numberDefs spell numbers from 0 to 999,999 the way callers say them.
+var numberDefs = map[string]string{
+	"digit":    "zero | oh | one | two | three | four | five | six | seven | eight | nine",
+	"units":    "one | two | three | four | five | six | seven | eight | nine",
+	"teens":    "ten | eleven | twelve | thirteen | fourteen | fifteen | sixteen | seventeen | eighteen | nineteen",
+	"tens":     "twenty | thirty | forty | fifty | sixty | seventy | eighty | ninety",
+	"under100": "<units> | <teens> | <tens> [<units>]",
+	"under1k":  "(<units> | a) hundred [[and] <under100>] | <under100>",
+	"number":   "<under1k> thousand [[and] <under1k>] | <under1k> | zero",
+}
+
+// DigitsGrammar is a string of spoken digits (account numbers, PINs).
+func DigitsGrammar() *Grammar {
+	return &Grammar{
+		Name:          GrammarDigits,
+		Defs:          numberDefs,
+		Rules:         []Rule{{IntentDigits, "<digit>+"}},
+		Garbage:       true,
+		GarbageWeight: 1e-10,
+		Open:          true,
+	}
+}
+
+// AmountGrammar is a money amount: "three hundred twenty one dollars and
+// nine cents", "fifty dollars", "forty five fifty", "twelve cents".
+func AmountGrammar() *Grammar {
+	return &Grammar{
+		Name: GrammarAmount,
+		Defs: numberDefs,
+		Rules: []Rule{
+			{IntentAmount, "<number> (dollar | dollars) [[and] <under100> (cent | cents)]"},
+			{IntentAmount, "<under100> (cent | cents)"},
+			{IntentAmount, "<number> [and] <under100> [cents]"},
+			{IntentAmount, "<number>"},
+		},
+		Garbage:       true,
+		GarbageWeight: 1e-10,
+		Open:          true,
+	}
+}
+
+// DefaultGrammars returns the grammars of the support line's dialog steps.
+func DefaultGrammars() []*Grammar {
+	return []*Grammar{MainGrammar(), ConfirmGrammar(), DigitsGrammar(), AmountGrammar()}
+}
