@@ -458,8 +458,8 @@ func strongest(e *[4]float64) (int, bool) {
 
 // Power ratios of the dB margins.
 var (
-	dtmfGroupRatio    = math.Pow(10, dtmfGroupMargin/10)
-	dtmfHarmonicAmp   = math.Pow(10, -dtmfHarmonicMargin/20)
+	dtmfGroupRatio  = math.Pow(10, dtmfGroupMargin/10)
+	dtmfHarmonicAmp = math.Pow(10, -dtmfHarmonicMargin/20)
 )
 
 func sqAbs(z complex128) float64 { return real(z)*real(z) + imag(z)*imag(z) }
