@@ -1,0 +1,50 @@
+# The two commands of the README:
+#   make run    installs what the server needs, builds it, and serves on loopback
+#   make test   installs what the tests need and runs them all (CI runs this)
+GO      ?= go
+BIN     := bin/ivr
+RUNARGS ?=
+export CGO_ENABLED := 1
+
+.PHONY: all build run test deps deps-run lint unit sipp bench load prompts corpus clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+deps-run:
+	@bash scripts/install-deps.sh --run
+
+build:
+	$(GO) build -o $(BIN) ./cmd/ivr
+
+run: deps-run build
+	./$(BIN) serve $(RUNARGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+sipp: build
+	bash test/sipp/run.sh $(BIN)
+
+test: deps lint build unit sipp
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./media/ ./prompts/
+
+load: build
+	bash scripts/load.sh $(BIN)
+
+prompts:
+	bash scripts/gen-prompts.sh
+
+corpus:
+	bash scripts/gen-corpus.sh
+
+clean:
+	rm -rf bin

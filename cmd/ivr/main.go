@@ -1,0 +1,28 @@
+// Command ivr is the support-line IVR: `ivr serve` answers calls, `ivr call`
+// places scripted test calls, `ivr asr eval` measures speech recognition.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	app := &cli.App{
+		Name:  "ivr",
+		Usage: "voice IVR for a support line: speech bot, keypad menus, hand-off to human agents",
+		Commands: []*cli.Command{
+			serveCommand(),
+		},
+	}
+	app.Commands = append(app.Commands, extraCommands...)
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "ivr:", err)
+		os.Exit(1)
+	}
+}
+
+// extraCommands are registered by the files that define them.
+var extraCommands []*cli.Command

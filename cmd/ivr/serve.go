@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v2/altsrc"
+
+	"github.com/supportline/ivr/server"
+)
+
+func serveCommand() *cli.Command {
+	d := server.Defaults()
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "config", Usage: "YAML config file (keys are the flag names)", EnvVars: []string{"IVR_CONFIG"}},
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "sip-addr", Value: d.SIPAddr, Usage: "SIP listen address, UDP and TCP", EnvVars: []string{"IVR_SIP_ADDR"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "http-addr", Value: d.HTTPAddr, Usage: "HTTP listen address (health; agent pages and metrics later)", EnvVars: []string{"IVR_HTTP_ADDR"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "public-addr", Usage: "IP address written in SDP and Contact (default: the SIP listen host)", EnvVars: []string{"IVR_PUBLIC_ADDR"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "rtp-ports", Value: fmt.Sprintf("%d-%d", d.RTPLow, d.RTPHigh), Usage: "RTP port range LOW-HIGH", EnvVars: []string{"IVR_RTP_PORTS"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "data-dir", Value: d.DataDir, Usage: "directory for the database, recordings and call records", EnvVars: []string{"IVR_DATA_DIR"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "prompts-dir", Usage: "directory with catalog.tsv and MP3 prompts to use instead of the built-in set", EnvVars: []string{"IVR_PROMPTS_DIR"}}),
+		altsrc.NewIntFlag(&cli.IntFlag{Name: "max-calls", Value: d.MaxCalls, Usage: "concurrent call limit (more get 503 with Retry-After)", EnvVars: []string{"IVR_MAX_CALLS"}}),
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "rtp-timeout", Value: d.RTPTimeout, Usage: "hang up a call after this long without RTP", EnvVars: []string{"IVR_RTP_TIMEOUT"}}),
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "no-input-timeout", Value: d.NoInputTimeout, Usage: "how long the menu waits for a key", EnvVars: []string{"IVR_NO_INPUT_TIMEOUT"}}),
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "max-call-time", Value: d.MaxCallTime, Usage: "hard cap on a call's length", EnvVars: []string{"IVR_MAX_CALL_TIME"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"IVR_LOG_LEVEL"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json", EnvVars: []string{"IVR_LOG_FORMAT"}}),
+	}
+	return &cli.Command{
+		Name:   "serve",
+		Usage:  "answer SIP calls (UDP and TCP) with the IVR",
+		Flags:  flags,
+		Before: altsrc.InitInputSourceWithContext(flags, optionalYAML("config")),
+		Action: runServe,
+	}
+}
+
+// optionalYAML reads the config file only when --config was given.
+func optionalYAML(flag string) func(*cli.Context) (altsrc.InputSourceContext, error) {
+	return func(c *cli.Context) (altsrc.InputSourceContext, error) {
+		if c.String(flag) == "" {
+			return &altsrc.MapInputSource{}, nil
+		}
+		src, err := altsrc.NewYamlSourceFromFile(c.String(flag))
+		if err != nil {
+			return nil, fmt.Errorf("config file %s: %w", c.String(flag), err)
+		}
+		return src, nil
+	}
+}
+
+func newLogger(c *cli.Context) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.String("log-format") {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", c.String("log-format"))
+}
+
+// parseRange reads "LOW-HIGH".
+func parseRange(s string) (int, int, error) {
+	lo, hi, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("port range %q: want LOW-HIGH", s)
+	}
+	l, err1 := strconv.Atoi(strings.TrimSpace(lo))
+	h, err2 := strconv.Atoi(strings.TrimSpace(hi))
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("port range %q: want LOW-HIGH", s)
+	}
+	return l, h, nil
+}
+
+func runServe(c *cli.Context) error {
+	log, err := newLogger(c)
+	if err != nil {
+		return err
+	}
+	cfg := server.Defaults()
+	cfg.SIPAddr = c.String("sip-addr")
+	cfg.HTTPAddr = c.String("http-addr")
+	cfg.PublicAddr = c.String("public-addr")
+	cfg.DataDir = c.String("data-dir")
+	cfg.PromptsDir = c.String("prompts-dir")
+	cfg.MaxCalls = c.Int("max-calls")
+	cfg.RTPTimeout = c.Duration("rtp-timeout")
+	cfg.NoInputTimeout = c.Duration("no-input-timeout")
+	cfg.MaxCallTime = c.Duration("max-call-time")
+	cfg.Log = log
+	if cfg.RTPLow, cfg.RTPHigh, err = parseRange(c.String("rtp-ports")); err != nil {
+		return err
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return srv.Run(ctx)
+}

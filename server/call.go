@@ -1,0 +1,223 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/supportline/ivr/media"
+	"github.com/supportline/ivr/prompts"
+	"github.com/supportline/ivr/sip"
+)
+
+// errCallOver ends a call's goroutine group when one part finishes normally.
+var errCallOver = errors.New("call over")
+
+// call coordinates one call: the SIP dialog, the RTP session, DTMF from
+// every path, and the flow. It owns no protocol logic of its own.
+type call struct {
+	srv    *Server
+	ic     *sip.InboundCall
+	log    *slog.Logger
+	info   CallInfo
+	ports  *media.PortPair
+	sess   *media.Session
+	inband *media.DTMFDetector
+	merger *pressDedupe
+	digits chan media.DTMF
+	player atomic.Pointer[prompts.Player] // the prompt playing now, for barge-in
+}
+
+func (s *Server) newCall(ic *sip.InboundCall) (*call, error) {
+	neg, event := ic.Negotiated()
+	codec, err := media.CodecByName(neg.Name)
+	if err != nil {
+		return nil, err
+	}
+	codec.PayloadType = neg.PayloadType
+	c := &call{srv: s, ic: ic, log: ic.Log(), digits: make(chan media.DTMF, 32),
+		info: CallInfo{ID: ic.ID, From: ic.From, To: ic.To, Transport: ic.Transport, Codec: codec.Name}}
+	c.merger = &pressDedupe{window: 150 * time.Millisecond}
+	c.inband = media.NewDTMFDetector(media.WithDTMFHandler(c.press))
+	if c.ports, err = s.ports.Allocate(); err != nil {
+		return nil, err
+	}
+	var eventPT uint8
+	if event != nil {
+		eventPT = event.PayloadType
+	}
+	c.sess, err = media.NewSession(media.SessionConfig{
+		Ports: c.ports, Remote: ic.Offer.RTPAddr(), Codec: codec, EventPT: eventPT, Symmetric: true,
+		InactivityTimeout: s.cfg.RTPTimeout, Sink: c.inband, Log: c.log,
+	})
+	if err != nil {
+		c.ports.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// run answers the call and runs it to its end.
+func (c *call) run() {
+	defer c.sess.Close()
+	start := time.Now()
+	if err := c.ic.Ringing(); err != nil {
+		c.log.Info("ringing failed", "error", err)
+		return
+	}
+	addr, err := netip.ParseAddr(c.srv.cfg.PublicAddr)
+	if err != nil {
+		c.ic.Reject(err)
+		return
+	}
+	local := sip.LocalMedia{Addr: addr, Port: int(c.ports.RTPAddr().Port())}
+	if err := c.ic.Answer(local); err != nil {
+		c.log.Info("call not answered", "error", err)
+		return
+	}
+	c.log.Info("call answered", "from", c.info.From, "to", c.info.To, "codec", c.info.Codec,
+		"transport", c.info.Transport, "remote_rtp", c.ic.Offer.RTPAddr().String(),
+		"local_rtp", c.ports.RTPAddr().String(), "setup", time.Since(start).Round(time.Microsecond))
+	c.applyRemote(c.ic.Remote())
+
+	ctx, cancel := context.WithTimeout(c.ic.Context(), c.srv.cfg.MaxCallTime)
+	defer cancel()
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return c.runMedia(ctx) })
+	g.Go(func() error { return c.pumpDTMF(ctx) })
+	g.Go(func() error { return c.watchRemote(ctx) })
+	g.Go(func() error { return c.runFlow(ctx) })
+	err = g.Wait()
+	c.stopPrompt()
+	st := c.sess.Stats()
+	c.log.Info("call ended", "cause", endCause(c.ic.Context(), err), "duration", time.Since(start).Round(time.Millisecond),
+		"rtp_sent", st.PacketsSent, "rtp_received", st.PacketsReceived, "rtp_lost", st.Lost,
+		"garbage", st.Garbage, "max_send_gap", st.MaxSendGap)
+}
+
+// endCause names why a call ended, for the log.
+func endCause(sipCtx context.Context, err error) string {
+	if cause := context.Cause(sipCtx); cause != nil {
+		return cause.Error()
+	}
+	if err != nil && !errors.Is(err, errCallOver) {
+		return err.Error()
+	}
+	return "flow finished"
+}
+
+func (c *call) runMedia(ctx context.Context) error {
+	err := c.sess.Run(ctx)
+	if errors.Is(err, media.ErrRTPTimeout) {
+		c.log.Warn("no RTP from caller; hanging up", "timeout", c.srv.cfg.RTPTimeout)
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("rtp: %w", err)
+	}
+	return errCallOver
+}
+
+func (c *call) runFlow(ctx context.Context) error {
+	flow := c.srv.flows(c.info)
+	if err := flow.Run(ctx, c); err != nil && ctx.Err() == nil {
+		c.log.Error("flow failed", "error", err)
+		return err
+	}
+	return errCallOver
+}
+
+// pumpDTMF merges key presses from RFC 4733 and SIP INFO (in-band tones
+// arrive through the detector's handler on the media goroutine).
+func (c *call) pumpDTMF(ctx context.Context) error {
+	for {
+		select {
+		case d := <-c.sess.DTMF():
+			c.press(d)
+		case b := <-c.ic.InfoDTMF():
+			c.press(media.DTMF{Digit: b, Source: media.DTMFRFC4733, At: time.Now()})
+		case <-ctx.Done():
+			return errCallOver
+		}
+	}
+}
+
+// press takes one key press from any path: the merger drops the second
+// sighting of a press that came both ways; a new press stops the prompt
+// (barge-in) and is queued for the flow.
+func (c *call) press(d media.DTMF) {
+	if !c.merger.Add(d) {
+		return
+	}
+	c.stopPrompt()
+	select {
+	case c.digits <- d:
+	default:
+		c.log.Warn("key press dropped: flow is not reading keys")
+	}
+}
+
+// watchRemote applies re-INVITE changes (hold, resume, new address).
+func (c *call) watchRemote(ctx context.Context) error {
+	for {
+		select {
+		case <-c.ic.MediaChanged():
+			c.applyRemote(c.ic.Remote())
+		case <-ctx.Done():
+			return errCallOver
+		}
+	}
+}
+
+func (c *call) applyRemote(m *sip.Media) {
+	if !m.Addr.IsUnspecified() {
+		c.sess.SetRemote(m.RTPAddr())
+	}
+	c.sess.SetDirection(!m.OnHold(), m.Direction.Sends())
+}
+
+// Info implements Call.
+func (c *call) Info() CallInfo { return c.info }
+
+// Log implements Call.
+func (c *call) Log() *slog.Logger { return c.log }
+
+// Digits implements Call.
+func (c *call) Digits() <-chan media.DTMF { return c.digits }
+
+// Play implements Call. A key press queued before Play starts counts as a
+// barge-in at once (type-ahead), so callers who know the menu aren't made
+// to listen to it.
+func (c *call) Play(ctx context.Context, names ...string) (bool, error) {
+	clips, err := c.srv.prompts.Clips(names...)
+	if err != nil {
+		return false, fmt.Errorf("play: %w", err)
+	}
+	if len(c.digits) > 0 {
+		return true, nil
+	}
+	p := prompts.NewPlayer(clips)
+	c.player.Store(p)
+	c.sess.SetSource(p)
+	defer c.player.CompareAndSwap(p, nil)
+	select {
+	case <-p.Done():
+		return p.Interrupted(), nil
+	case <-ctx.Done():
+		p.Stop()
+		return false, ctx.Err()
+	}
+}
+
+// stopPrompt stops the prompt playing now, if any (barge-in).
+func (c *call) stopPrompt() {
+	if p := c.player.Load(); p != nil {
+		p.Stop()
+	}
+}

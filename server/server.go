@@ -1,0 +1,169 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/supportline/ivr/media"
+	"github.com/supportline/ivr/prompts"
+	"github.com/supportline/ivr/sip"
+)
+
+// FlowFactory makes the dialog flow for a new call.
+type FlowFactory func(info CallInfo) Flow
+
+// Server is `ivr serve`: SIP in, a flow per call, HTTP for health.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	sip     *sip.Server
+	ports   *media.PortAllocator
+	prompts *prompts.Catalog
+	flows   FlowFactory
+	http    *http.Server
+	httpLn  net.Listener
+
+	active   atomic.Int64
+	draining atomic.Bool
+	ready    atomic.Bool
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithFlow sets the dialog flow run for each call (the DTMF menu by default).
+func WithFlow(f FlowFactory) Option { return func(s *Server) { s.flows = f } }
+
+// New checks cfg, loads the prompts and binds every listener, so a
+// configuration or start-up problem is reported before any call is taken.
+func New(cfg Config, opts ...Option) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Log}
+	s.flows = func(CallInfo) Flow { return &Menu{NoInput: cfg.NoInputTimeout} }
+	for _, o := range opts {
+		o(s)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	var err error
+	start := time.Now()
+	if cfg.PromptsDir != "" {
+		s.prompts, err = prompts.LoadDir(cfg.PromptsDir)
+	} else {
+		s.prompts, err = prompts.Embedded()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("prompts: %w", err)
+	}
+	s.log.Info("prompts loaded", "count", len(s.prompts.Names()), "took", time.Since(start).Round(time.Millisecond))
+	if s.ports, err = media.NewPortAllocator(cfg.rtpBindAddr(), cfg.RTPLow, cfg.RTPHigh); err != nil {
+		return nil, fmt.Errorf("rtp ports: %w", err)
+	}
+	s.sip, err = sip.NewServer(sip.ServerConfig{Addr: cfg.SIPAddr, Contact: cfg.PublicAddr, Log: s.log}, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.sip.Listen(); err != nil {
+		return nil, err
+	}
+	if s.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("http listen %s: %w", cfg.HTTPAddr, err)
+	}
+	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	return s, nil
+}
+
+// SIPAddr is the bound SIP address (UDP and TCP).
+func (s *Server) SIPAddr() net.Addr { return s.sip.Addr() }
+
+// HTTPAddr is the bound HTTP address.
+func (s *Server) HTTPAddr() net.Addr { return s.httpLn.Addr() }
+
+// ActiveCalls is the number of calls in progress.
+func (s *Server) ActiveCalls() int { return int(s.active.Load()) }
+
+// Run serves until ctx is cancelled; calls in progress are then ended and
+// waited for.
+func (s *Server) Run(ctx context.Context) error {
+	sipCtx, stopSIP := context.WithCancel(context.Background())
+	defer stopSIP()
+	sipDone := make(chan error, 1)
+	go func() { sipDone <- s.sip.Serve(sipCtx) }()
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- s.http.Serve(s.httpLn) }()
+	select {
+	case <-s.sip.Ready():
+	case err := <-sipDone:
+		return err
+	}
+	s.ready.Store(true)
+	s.log.Info("ivr ready", "sip", s.SIPAddr().String(), "http", s.HTTPAddr().String(),
+		"public", s.cfg.PublicAddr, "rtp", fmt.Sprintf("%d-%d", s.cfg.RTPLow, s.cfg.RTPHigh))
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-sipDone:
+		sipDone <- err
+	case err = <-httpDone:
+		err = fmt.Errorf("http: %w", err)
+	}
+	s.draining.Store(true)
+	s.ready.Store(false)
+	stopSIP()
+	if serr := <-sipDone; serr != nil && err == nil {
+		err = serr
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.http.Shutdown(shutCtx)
+	s.log.Info("ivr stopped")
+	return err
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !s.ready.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "ok %d calls\n", s.active.Load())
+	})
+	return mux
+}
+
+// HandleCall implements sip.Handler: admission, then the call's life.
+func (s *Server) HandleCall(ic *sip.InboundCall) {
+	if s.draining.Load() {
+		ic.Reject(sip.ErrShuttingDown)
+		return
+	}
+	if n := s.active.Add(1); n > int64(s.cfg.MaxCalls) {
+		s.active.Add(-1)
+		ic.Reject(sip.ErrCallLimit)
+		return
+	}
+	defer s.active.Add(-1)
+	c, err := s.newCall(ic)
+	if err != nil {
+		if errors.Is(err, media.ErrPortsExhausted) {
+			err = fmt.Errorf("%w: %v", sip.ErrCapacity, err)
+		}
+		ic.Log().Warn("call not taken", "error", err)
+		ic.Reject(err)
+		return
+	}
+	c.run()
+}

@@ -1,0 +1,299 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/supportline/ivr/media"
+	"github.com/supportline/ivr/sip"
+)
+
+// logBuffer collects the server's log lines for assertions.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startServer runs a server on free loopback ports until the test ends.
+func startServer(t *testing.T, mod func(*Config)) (*Server, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	cfg := Defaults()
+	cfg.SIPAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.RTPLow, cfg.RTPHigh = 31000, 31998
+	cfg.DataDir = t.TempDir()
+	cfg.NoInputTimeout = 3 * time.Second
+	cfg.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	waitHealthy(t, srv)
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return srv, logs
+}
+
+func waitHealthy(t *testing.T, srv *Server) {
+	t.Helper()
+	url := "http://" + srv.HTTPAddr().String() + "/healthz"
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := http.Get(url)
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		<-time.After(20 * time.Millisecond) // bounded poll, not a synchronising sleep
+	}
+	t.Fatal("server never became healthy")
+}
+
+// caller is a minimal test phone: SIP UAC plus an RTP session that records
+// what the server sends.
+type caller struct {
+	phone *sip.Phone
+	call  *sip.OutboundCall
+	sess  *media.Session
+	rec   *recorder
+	done  chan error
+	ports *media.PortAllocator
+}
+
+type recorder struct {
+	mu      sync.Mutex
+	samples []int16
+}
+
+func (r *recorder) String() string  { return "recorder" }
+func (r *recorder) SampleRate() int { return media.SampleRate }
+func (r *recorder) WriteSample(f []int16) error {
+	r.mu.Lock()
+	r.samples = append(r.samples, f...)
+	r.mu.Unlock()
+	return nil
+}
+
+// voiced is how many seconds of the recording are above -40 dBFS.
+func (r *recorder) voiced() float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for i := 0; i+media.FrameSamples <= len(r.samples); i += media.FrameSamples {
+		if rmsDBFS(r.samples[i:i+media.FrameSamples]) > -40 {
+			n++
+		}
+	}
+	return float64(n) * media.FrameDuration.Seconds()
+}
+
+func dial(t *testing.T, ctx context.Context, srv *Server, transport string, formats ...sip.Format) (*caller, error) {
+	t.Helper()
+	phone, err := sip.NewPhone(sip.PhoneConfig{Transport: transport, From: "15550100", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports, err := media.NewPortAllocator(netip.MustParseAddr("127.0.0.1"), 33000, 33998)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := ports.Allocate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(formats) == 0 {
+		formats = []sip.Format{{PayloadType: 0, Name: "PCMU", ClockRate: 8000}, {PayloadType: 101, Name: "telephone-event", ClockRate: 8000, Fmtp: "0-16"}}
+	}
+	local := sip.LocalMedia{Addr: netip.MustParseAddr("127.0.0.1"), Port: int(pair.RTPAddr().Port()), Formats: formats}
+	call, err := phone.Dial(ctx, srv.SIPAddr().String(), local, nil)
+	if err != nil {
+		pair.Close()
+		phone.Close()
+		return nil, err
+	}
+	rec := &recorder{}
+	sess, err := media.NewSession(media.SessionConfig{Ports: pair, Remote: call.Answer.RTPAddr(), Codec: media.PCMU, EventPT: 101, Sink: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &caller{phone: phone, call: call, sess: sess, rec: rec, done: make(chan error, 1), ports: ports}
+	go func() { c.done <- sess.Run(call.Context()) }()
+	return c, nil
+}
+
+func (c *caller) close() {
+	c.call.Hangup(context.Background())
+	<-c.done
+	c.sess.Close()
+	c.phone.Close()
+}
+
+// waitHangup waits for the server's BYE.
+func (c *caller) waitHangup(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	select {
+	case <-c.call.Context().Done():
+		if !errors.Is(context.Cause(c.call.Context()), sip.ErrRemoteHangup) {
+			t.Errorf("call ended by %v, want the server's BYE", context.Cause(c.call.Context()))
+		}
+	case <-time.After(timeout):
+		t.Fatal("server did not hang up")
+	}
+}
+
+func TestMenuByRFC4733(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	for _, transport := range []string{"udp", "tcp"} {
+		t.Run(transport, func(t *testing.T) {
+			srv, logs := startServer(t, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			c, err := dial(t, ctx, srv, transport)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.close()
+			// Press 1 during the welcome prompt: barge-in skips the menu.
+			if err := c.sess.SendDTMF(ctx, "1", 120*time.Millisecond, 80*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			c.waitHangup(t, 30*time.Second)
+			if !strings.Contains(logs.String(), "menu: key") || !strings.Contains(logs.String(), "digit=1 source=rfc4733") {
+				t.Errorf("server log lacks the key press:\n%s", logs.String())
+			}
+			if v := c.rec.voiced(); v < 2 {
+				t.Errorf("heard %.1f s of prompt audio, want the key-1 prompt and goodbye", v)
+			}
+		})
+	}
+}
+
+func TestMenuByInbandDTMF(t *testing.T) {
+	srv, logs := startServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := dial(t, ctx, srv, "udp", sip.Format{PayloadType: 0, Name: "PCMU", ClockRate: 8000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	tone := media.GenerateDTMF('2', 100*time.Millisecond, 0.3)
+	c.sess.SetSource(&pcmSource{pcm: tone})
+	c.waitHangup(t, 30*time.Second)
+	if !strings.Contains(logs.String(), "digit=2 source=inband") {
+		t.Errorf("server log lacks the in-band key press:\n%s", logs.String())
+	}
+}
+
+func TestNoInputEndsCall(t *testing.T) {
+	srv, logs := startServer(t, func(c *Config) { c.NoInputTimeout = 500 * time.Millisecond })
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	c, err := dial(t, ctx, srv, "udp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	c.waitHangup(t, 80*time.Second)
+	if n := strings.Count(logs.String(), "menu: no input"); n != 3 {
+		t.Errorf("no-input reprompts = %d, want 3", n)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	srv, _ := startServer(t, func(c *Config) { c.MaxCalls = 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := dial(t, ctx, srv, "udp", sip.Format{PayloadType: 9, Name: "G722", ClockRate: 8000})
+	var se *sip.StatusError
+	if !errors.As(err, &se) || se.Code != 488 {
+		t.Errorf("G722-only offer: %v, want 488", err)
+	}
+	first, err := dial(t, ctx, srv, "udp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.close()
+	_, err = dial(t, ctx, srv, "udp")
+	if !errors.As(err, &se) || se.Code != 503 || se.RetryAfter == 0 {
+		t.Errorf("call over the limit: %v, want 503 with Retry-After", err)
+	}
+}
+
+func TestRTPInactivityHangsUp(t *testing.T) {
+	srv, logs := startServer(t, func(c *Config) { c.RTPTimeout = time.Second })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := dial(t, ctx, srv, "udp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	c.sess.SetDirection(false, true) // stop sending: a dead caller
+	c.waitHangup(t, 10*time.Second)
+	if !strings.Contains(logs.String(), "no RTP from caller") {
+		t.Errorf("log lacks the inactivity reason:\n%s", logs.String())
+	}
+}
+
+// pcmSource plays samples once, then silence.
+type pcmSource struct {
+	pcm []int16
+	off int
+}
+
+func (p *pcmSource) ReadFrame(f []int16) bool {
+	if p.off >= len(p.pcm) {
+		return false
+	}
+	n := copy(f, p.pcm[p.off:])
+	clear(f[n:])
+	p.off += n
+	return true
+}
+
+func rmsDBFS(f []int16) float64 {
+	var sum float64
+	for _, s := range f {
+		sum += float64(s) * float64(s)
+	}
+	if sum == 0 {
+		return -120
+	}
+	return 10 * math.Log10(sum/float64(len(f))/(32768*32768))
+}
