@@ -29,7 +29,7 @@ type call struct {
 	ports  *media.PortPair
 	sess   *media.Session
 	inband *media.DTMFDetector
-	merger *pressDedupe
+	merger *media.DTMFMerger
 	digits chan media.DTMF
 	player atomic.Pointer[prompts.Player] // the prompt playing now, for barge-in
 }
@@ -43,7 +43,7 @@ func (s *Server) newCall(ic *sip.InboundCall) (*call, error) {
 	codec.PayloadType = neg.PayloadType
 	c := &call{srv: s, ic: ic, log: ic.Log(), digits: make(chan media.DTMF, 32),
 		info: CallInfo{ID: ic.ID, From: ic.From, To: ic.To, Transport: ic.Transport, Codec: codec.Name}}
-	c.merger = &pressDedupe{window: 150 * time.Millisecond}
+	c.merger = media.NewDTMFMerger()
 	c.inband = media.NewDTMFDetector(media.WithDTMFHandler(c.press))
 	if c.ports, err = s.ports.Allocate(); err != nil {
 		return nil, err
