@@ -95,38 +95,62 @@ func (r *Resampler) Resample(dst, src []int16) []int16 {
 		return dst
 	}
 	n := r.OutputLen(len(src))
-	// Pad so every output's window lies inside the buffer.
-	padded := make([]int16, r.half-1+len(src)+r.half+1)
-	copy(padded[r.half-1:], src)
+	taps := 2 * r.half
+	// in(i) is src[i-(half-1)], zero outside src, so output m's window
+	// starts at in(b) with b = floor(m·down/up).
+	in := func(i int) float64 {
+		if j := i - (r.half - 1); j >= 0 && j < len(src) {
+			return float64(src[j])
+		}
+		return 0
+	}
 	var scratch []float64
 	if r.phases == nil {
-		scratch = make([]float64, 2*r.half)
+		scratch = make([]float64, taps)
 	}
-	for m := range n {
-		pos := int64(m) * int64(r.down)
-		b := int(pos / int64(r.up))
-		p := int(pos % int64(r.up))
-		c := scratch
-		if r.phases != nil {
-			c = r.phases[p]
-		} else {
-			r.fillPhase(c, float64(p)/float64(r.up))
+	const chunk = 1024 // outputs converted per pass over a float window
+	win := make([]float64, 0, int(int64(chunk)*int64(r.down)/int64(r.up))+taps+1)
+	for m0 := 0; m0 < n; m0 += chunk {
+		m1 := min(n, m0+chunk)
+		b0 := int(int64(m0) * int64(r.down) / int64(r.up))
+		b1 := int(int64(m1-1)*int64(r.down)/int64(r.up)) + taps
+		win = win[:0]
+		for i := b0; i < b1; i++ {
+			win = append(win, in(i))
 		}
-		dst = append(dst, dotSat(padded[b:b+2*r.half], c))
+		for m := m0; m < m1; m++ {
+			pos := int64(m) * int64(r.down)
+			b := int(pos/int64(r.up)) - b0
+			p := int(pos % int64(r.up))
+			c := scratch
+			if r.phases != nil {
+				c = r.phases[p]
+			} else {
+				r.fillPhase(c, float64(p)/float64(r.up))
+			}
+			dst = append(dst, sat16(dot(win[b:b+taps], c)))
+		}
 	}
 	return dst
 }
 
-// dotSat returns the rounded, saturated dot product of x and c (len(x) ≥
-// len(c)). Both the one-shot and the streaming paths use it, so they agree
-// to the bit.
-func dotSat(x []int16, c []float64) int16 {
+// dot returns the dot product of x and c (len(x) ≥ len(c)) with a fixed
+// summation order. Both the one-shot and the streaming paths use it, so
+// they agree to the bit.
+func dot(x, c []float64) float64 {
 	x = x[:len(c)]
-	acc := 0.0
-	for j, v := range c {
-		acc += float64(x[j]) * v
+	var a0, a1, a2, a3 float64
+	j := 0
+	for ; j+4 <= len(c); j += 4 {
+		a0 += x[j] * c[j]
+		a1 += x[j+1] * c[j+1]
+		a2 += x[j+2] * c[j+2]
+		a3 += x[j+3] * c[j+3]
 	}
-	return sat16(acc)
+	for ; j < len(c); j++ {
+		a0 += x[j] * c[j]
+	}
+	return (a0 + a1) + (a2 + a3)
 }
 
 func sat16(v float64) int16 {
@@ -214,7 +238,7 @@ func downmix(interleaved []int16, ch int) []int16 {
 // Upsampler2x is not safe for concurrent use.
 type Upsampler2x struct {
 	r    *Resampler
-	work []int16 // last 2·half-1 input samples, then the current frame
+	work []float64 // last 2·half-1 input samples, then the current frame
 }
 
 // Delay2x is the latency of Upsampler2x in output samples (4 ms at 16 kHz).
@@ -241,15 +265,18 @@ func (u *Upsampler2x) Process(dst, src []int16) []int16 {
 			return dst
 		}
 		u.r = r
-		u.work = make([]int16, 2*r.half-1, 2*r.half-1+FrameSamples)
+		u.work = make([]float64, 2*r.half-1, 2*r.half-1+FrameSamples)
 	}
 	taps := 2 * u.r.half
 	hist := taps - 1
-	u.work = append(u.work[:hist], src...)
+	u.work = u.work[:hist]
+	for _, v := range src {
+		u.work = append(u.work, float64(v))
+	}
 	c0, c1 := u.r.phases[0], u.r.phases[1]
 	for n := range src {
 		w := u.work[n : n+taps]
-		dst = append(dst, dotSat(w, c0), dotSat(w, c1))
+		dst = append(dst, sat16(dot(w, c0)), sat16(dot(w, c1)))
 	}
 	copy(u.work, u.work[len(src):])
 	u.work = u.work[:hist]
