@@ -226,7 +226,7 @@ func (p *Phone) Dial(ctx context.Context, target string, local LocalMedia, progr
 		d.Close()
 		return nil, fmt.Errorf("sip: ack: %w", err)
 	}
-	c := &OutboundCall{ID: callID(d.InviteRequest), Answer: answer, phone: p, dialog: d}
+	c := &OutboundCall{ID: callID(d.InviteRequest), Answer: answer, phone: p, dialog: d, origin: origin}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	p.mu.Lock()
 	p.calls[c.ID] = c
@@ -254,6 +254,7 @@ type OutboundCall struct {
 
 	phone  *Phone
 	dialog *sipgo.DialogClientSession
+	origin *Origin
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	once   sync.Once
@@ -281,4 +282,37 @@ func (c *OutboundCall) Hangup(ctx context.Context) error {
 		return fmt.Errorf("sip: bye: %w", err)
 	}
 	return nil
+}
+
+// Reinvite sends a re-INVITE offering local (e.g. Direction SendOnly to put
+// the far end on hold, SendRecv to resume) and ACKs the answer it returns.
+func (c *OutboundCall) Reinvite(ctx context.Context, local LocalMedia) (*Media, error) {
+	body, err := c.origin.Marshal(local, nil)
+	if err != nil {
+		return nil, err
+	}
+	target := c.dialog.InviteResponse.Contact()
+	if target == nil {
+		return nil, fmt.Errorf("sip: re-INVITE: answer had no Contact")
+	}
+	req := gosip.NewRequest(gosip.INVITE, target.Address)
+	req.SetBody(body)
+	ctype := gosip.ContentTypeHeader("application/sdp")
+	req.AppendHeader(&ctype)
+	res, err := c.dialog.Do(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("sip: re-INVITE: %w", err)
+	}
+	if !res.IsSuccess() {
+		return nil, responseError(res)
+	}
+	ack := gosip.NewRequest(gosip.ACK, target.Address)
+	if err := c.dialog.WriteRequest(ack); err != nil {
+		return nil, fmt.Errorf("sip: re-INVITE ACK: %w", err)
+	}
+	answer, err := ParseSDP(res.Body())
+	if err != nil {
+		return nil, fmt.Errorf("sip: re-INVITE answer: %w", err)
+	}
+	return answer, nil
 }

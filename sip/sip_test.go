@@ -338,3 +338,61 @@ func fmtHead(h, branch, totag, callid, method string) string {
 	}
 	return b.String()
 }
+
+func TestReinviteHoldResume(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	updates := make(chan *Media, 4)
+	srv := startServer(t, answerer(LocalMedia{Addr: netip.MustParseAddr("127.0.0.1"), Port: 30000}, func(c *InboundCall) {
+		go func() {
+			for {
+				select {
+				case <-c.MediaChanged():
+					updates <- c.Remote()
+				case <-c.Context().Done():
+					return
+				}
+			}
+		}()
+	}))
+	call, err := newPhone(t, "udp").Dial(ctx, srv.Addr().String(), offer(pcmu, event), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer call.Hangup(ctx)
+	steps := []struct {
+		name       string
+		dir        Direction
+		port       int
+		wantAnswer Direction
+		wantHold   bool
+	}{
+		{"hold", SendOnly, 40000, RecvOnly, true},
+		{"resume at a new port", SendRecv, 40002, SendRecv, false},
+		{"inactive", Inactive, 40002, Inactive, true},
+	}
+	for _, st := range steps {
+		local := offer(pcmu, event)
+		local.Direction, local.Port = st.dir, st.port
+		answer, err := call.Reinvite(ctx, local)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if answer.Direction != st.wantAnswer {
+			t.Errorf("%s: answer %v, want %v", st.name, answer.Direction, st.wantAnswer)
+		}
+		select {
+		case m := <-updates:
+			if m.OnHold() != st.wantHold || m.Port != st.port {
+				t.Errorf("%s: server sees hold=%v port=%d", st.name, m.OnHold(), m.Port)
+			}
+		case <-ctx.Done():
+			t.Fatalf("%s: server saw no media change", st.name)
+		}
+	}
+	// A re-offer without our codec is refused and the call goes on.
+	local := offer(pcma)
+	if _, err := call.Reinvite(ctx, local); err == nil || !strings.Contains(err.Error(), "488") {
+		t.Errorf("codec change: %v, want 488", err)
+	}
+}
