@@ -1,0 +1,361 @@
+package softphone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/supportline/ivr/media"
+	"github.com/supportline/ivr/sip"
+)
+
+// telephoneEventPT is the payload type we offer for RFC 4733 events.
+const telephoneEventPT = 101
+
+// hangupWait bounds how long we wait for the far end to confirm our BYE.
+const hangupWait = 5 * time.Second
+
+// errHangupStep ends a script at a hangup step.
+var errHangupStep = errors.New("script hangup")
+
+// Result is the outcome of one call.
+type Result struct {
+	Call            int       `json:"call"`
+	Answered        bool      `json:"answered"`
+	SetupMs         float64   `json:"setup_ms,omitempty"` // INVITE → 200 OK
+	Codec           string    `json:"codec,omitempty"`
+	HangupBy        string    `json:"hangup_by,omitempty"` // "local" or "remote"
+	HangupReason    string    `json:"hangup_reason,omitempty"`
+	Code            int       `json:"code,omitempty"`    // SIP status of a refusal
+	Failure         string    `json:"failure,omitempty"` // why the call failed
+	DurationMs      float64   `json:"duration_ms"`       // answer → end
+	StepsDone       int       `json:"steps_done"`
+	ResponseMs      []float64 `json:"response_ms,omitempty"` // per turn after a play step
+	Turns           []Turn    `json:"turns,omitempty"`       // every response, after play or dtmf
+	PacketsSent     uint64    `json:"packets_sent"`
+	PacketsReceived uint64    `json:"packets_received"`
+	Lost            int64     `json:"lost"`
+	MaxRecvGapMs    float64   `json:"max_recv_gap_ms"`
+	Recording       string    `json:"recording,omitempty"`
+
+	// Err is why the call failed (nil when it did not); Stats the RTP
+	// session's counters.
+	Err   error       `json:"-"`
+	Stats media.Stats `json:"-"`
+	setup time.Duration
+}
+
+// Failed reports whether the call failed.
+func (r *Result) Failed() bool { return r.Err != nil }
+
+// Dial places one call to cfg.Target, runs script on it (nil: stay on the
+// call until the far end hangs up or cfg.Duration), and reports it to
+// events (nil: nowhere). The returned error is the reason the call failed;
+// the Result is filled in either way once dialing started.
+func Dial(ctx context.Context, cfg Config, script *Script, events EventSink) (*Result, error) {
+	e, err := newEnv(cfg, script, events)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	r := e.call(ctx, 0, cfg.Record)
+	return r, r.Err
+}
+
+// env is what the calls of a run share: one Phone (one signaling socket),
+// one RTP port allocator, the script and the event sink.
+type env struct {
+	cfg     Config
+	script  *Script
+	sink    EventSink
+	phone   *sip.Phone
+	ports   *media.PortAllocator
+	addr    netip.Addr
+	codec   media.Codec
+	formats []sip.Format
+
+	started, up, answered, failed, ended atomic.Int64
+}
+
+func newEnv(cfg Config, script *Script, events EventSink) (*env, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if events == nil {
+		events = nopSink{}
+	}
+	e := &env{cfg: cfg, script: script, sink: events}
+	e.codec, _ = media.CodecByName(cfg.Codec)
+	e.formats = []sip.Format{
+		{PayloadType: e.codec.PayloadType, Name: e.codec.Name, ClockRate: media.SampleRate},
+		{PayloadType: telephoneEventPT, Name: media.TelephoneEvent, ClockRate: media.SampleRate, Fmtp: "0-16"},
+	}
+	if e.addr, err = mediaAddr(cfg.Local, cfg.Target); err != nil {
+		return nil, err
+	}
+	if e.ports, err = media.NewPortAllocator(e.addr, cfg.RTPLow, cfg.RTPHigh); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	e.phone, err = sip.NewPhone(sip.PhoneConfig{Transport: cfg.Transport, Local: cfg.Local, From: cfg.From, Log: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *env) close() { e.phone.Close() }
+
+// call places call number idx and runs it to its end.
+func (e *env) call(ctx context.Context, idx int, record string) *Result {
+	c := &callRun{env: e, idx: idx, r: &Result{Call: idx, Recording: record}}
+	c.emit(Event{Name: EvDialing})
+	err := c.run(ctx, record)
+	r := c.r
+	if err != nil {
+		r.Err = err
+		r.Failure = err.Error()
+		var se *sip.StatusError
+		if errors.As(err, &se) {
+			r.Code = se.Code
+		}
+		e.failed.Add(1)
+		c.emit(Event{Name: EvFailed, Code: r.Code, Reason: r.Failure})
+	}
+	e.ended.Add(1)
+	c.emit(Event{Name: EvSummary, Result: r})
+	return r
+}
+
+// callRun is one call in progress.
+type callRun struct {
+	*env
+	idx     int
+	r       *Result
+	sess    *media.Session
+	act     *activity
+	eventPT uint8 // negotiated telephone-event payload type; 0 = none
+}
+
+func (c *callRun) emit(ev Event) {
+	ev.Call = c.idx
+	if ev.At.IsZero() {
+		ev.At = time.Now()
+	}
+	c.sink.Event(ev)
+}
+
+// run dials, and once answered runs the media session and the script.
+func (c *callRun) run(ctx context.Context, record string) error {
+	ports, err := c.ports.Allocate()
+	if err != nil {
+		return fmt.Errorf("rtp: %w", err)
+	}
+	call, err := c.dial(ctx, ports)
+	if err != nil {
+		ports.Close()
+		return err
+	}
+	c.up.Add(1)
+	defer c.up.Add(-1)
+	defer func() {
+		hctx, cancel := context.WithTimeout(context.Background(), hangupWait)
+		defer cancel()
+		_ = call.Hangup(hctx) // after a remote BYE this only forgets the dialog
+	}()
+	codec, eventPT, err := c.negotiated(call.Answer)
+	if err != nil {
+		ports.Close()
+		c.emit(Event{Name: EvHangup, By: "local", Reason: err.Error()})
+		return err
+	}
+	c.r.Codec, c.eventPT = codec.Name, eventPT
+	c.emit(Event{Name: EvAnswered, SetupMs: ptr(c.r.SetupMs), Codec: codec.String()})
+	sink := &callSink{first: make(chan struct{})}
+	c.act = newActivity(c.cfg.ActivityThreshold, c.cfg.Quiet, c.emit)
+	sink.act = c.act
+	if record != "" {
+		if sink.rec, err = newRecorder(record); err != nil {
+			ports.Close()
+			c.emit(Event{Name: EvHangup, By: "local", Reason: err.Error()})
+			return err
+		}
+		defer sink.rec.Close()
+	}
+	c.sess, err = media.NewSession(media.SessionConfig{
+		Ports: ports, Remote: call.Answer.RTPAddr(), Codec: codec, EventPT: eventPT, Symmetric: true,
+		InactivityTimeout: c.cfg.RTPTimeout, JitterDelay: c.cfg.JitterDelay, Sink: sink,
+		Log: c.cfg.Log.With("call", c.idx, "call_id", call.ID),
+	})
+	if err != nil {
+		ports.Close()
+		return err
+	}
+	return c.converse(ctx, call, sink.first)
+}
+
+// dial sends the INVITE and waits for the answer.
+func (c *callRun) dial(ctx context.Context, ports *media.PortPair) (*sip.OutboundCall, error) {
+	local := sip.LocalMedia{Addr: c.addr, Port: int(ports.RTPAddr().Port()), Formats: c.formats}
+	setupCtx, cancel := context.WithTimeoutCause(ctx, c.cfg.SetupTimeout, ErrSetupTimeout)
+	defer cancel()
+	rang := false
+	t0 := time.Now()
+	call, err := c.phone.Dial(setupCtx, c.cfg.Target, local, func(code int, reason string) {
+		if (code == 180 || code == 183) && !rang {
+			rang = true
+			c.emit(Event{Name: EvRinging, Code: code, Reason: reason})
+		}
+	})
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("%w: while dialing", ErrInterrupted)
+		case errors.Is(err, ErrSetupTimeout):
+			return nil, fmt.Errorf("%w (%v)", ErrSetupTimeout, c.cfg.SetupTimeout)
+		}
+		var se *sip.StatusError
+		if errors.As(err, &se) {
+			clean := *se
+			clean.Warning = warnText(se.Warning)
+			return nil, &clean
+		}
+		return nil, err
+	}
+	c.r.setup = time.Since(t0)
+	c.r.SetupMs = msOf(c.r.setup)
+	c.r.Answered = true
+	c.answered.Add(1)
+	return call, nil
+}
+
+// negotiated reads the codec and telephone-event payload type from the answer.
+func (c *callRun) negotiated(answer *sip.Media) (media.Codec, uint8, error) {
+	var codec media.Codec
+	var eventPT uint8
+	found := false
+	for _, f := range answer.Formats {
+		if strings.EqualFold(f.Name, media.TelephoneEvent) && f.ClockRate == media.SampleRate && eventPT == 0 {
+			eventPT = f.PayloadType
+			continue
+		}
+		if cd, err := media.CodecByName(f.Name); err == nil && !found && f.ClockRate == media.SampleRate {
+			codec, found = cd, true
+			codec.PayloadType = f.PayloadType
+		}
+	}
+	if !found {
+		return codec, 0, fmt.Errorf("%w: no PCMU or PCMA in answer", ErrBadAnswer)
+	}
+	if !answer.RTPAddr().IsValid() || answer.Port == 0 {
+		return codec, 0, fmt.Errorf("%w: no RTP address", ErrBadAnswer)
+	}
+	return codec, eventPT, nil
+}
+
+// converse runs the media session and the script until the call ends, and
+// says why it ended: nil for a normal end.
+func (c *callRun) converse(ctx context.Context, call *sip.OutboundCall, firstRTP <-chan struct{}) error {
+	answeredAt := time.Now()
+	callCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var wg sync.WaitGroup
+	sessDone := make(chan error, 1)
+	wg.Go(func() { sessDone <- c.sess.Run(callCtx) })
+	scriptDone := make(chan error, 1)
+	if c.script != nil {
+		wg.Go(func() { scriptDone <- c.runScript(callCtx) })
+	}
+	by, reason, err := c.await(ctx, call, sessDone, scriptDone, firstRTP)
+	stop(ErrInterrupted)
+	c.sess.Close()
+	wg.Wait()
+	c.r.Stats = c.sess.Stats()
+	c.r.DurationMs = msOf(time.Since(answeredAt))
+	c.fillStats()
+	if by == "local" {
+		hctx, cancel := context.WithTimeout(context.Background(), hangupWait)
+		_ = call.Hangup(hctx)
+		cancel()
+	}
+	c.r.HangupBy, c.r.HangupReason = by, reason
+	c.emit(Event{Name: EvHangup, By: by, Reason: reason})
+	return err
+}
+
+// await waits for the first thing that ends the call.
+func (c *callRun) await(ctx context.Context, call *sip.OutboundCall, sessDone, scriptDone <-chan error,
+	firstRTP <-chan struct{}) (by, reason string, err error) {
+	noRTP := time.NewTimer(c.cfg.NoRTPTimeout)
+	defer noRTP.Stop()
+	var limit <-chan time.Time
+	if c.cfg.Duration > 0 {
+		t := time.NewTimer(c.cfg.Duration)
+		defer t.Stop()
+		limit = t.C
+	}
+	for {
+		select {
+		case <-call.Context().Done():
+			return "remote", "BYE from the far end", nil
+		case err := <-sessDone:
+			if errors.Is(err, media.ErrRTPTimeout) {
+				err = fmt.Errorf("%w: none for %v", ErrRTPStopped, c.cfg.RTPTimeout)
+			} else {
+				err = fmt.Errorf("rtp: %w", err)
+			}
+			return "local", err.Error(), err
+		case err := <-scriptDone:
+			switch {
+			case errors.Is(err, errHangupStep):
+				return "local", "script hangup", nil
+			case err != nil:
+				return "local", err.Error(), err
+			}
+			scriptDone = nil // script over: stay on the call
+		case <-firstRTP:
+			noRTP.Stop()
+			firstRTP = nil
+		case <-noRTP.C:
+			err := fmt.Errorf("%w within %v after answer", ErrNoRTP, c.cfg.NoRTPTimeout)
+			return "local", err.Error(), err
+		case <-limit:
+			return "local", "duration reached", nil
+		case <-ctx.Done():
+			return "local", ErrInterrupted.Error(), nil
+		}
+	}
+}
+
+func (c *callRun) fillStats() {
+	st := &c.r.Stats
+	c.r.PacketsSent, c.r.PacketsReceived, c.r.Lost = st.PacketsSent, st.PacketsReceived, st.Lost
+	c.r.MaxRecvGapMs = msOf(st.MaxRecvGap)
+	c.r.Turns = c.act.Turns()
+	for _, t := range c.r.Turns {
+		if t.After == "play" {
+			c.r.ResponseMs = append(c.r.ResponseMs, t.ResponseMs)
+		}
+	}
+}
+
+// warnText returns the text of a Warning header value (RFC 3261 §20.43:
+// warn-code SP warn-agent SP quoted warn-text), or v as is when it is not in
+// that form. sip.Phone hands us the whole header value.
+func warnText(v string) string {
+	code, rest, ok := strings.Cut(strings.TrimSpace(v), " ")
+	if !ok || len(code) != 3 || strings.Trim(code, "0123456789") != "" {
+		return v
+	}
+	_, text, ok := strings.Cut(rest, " ")
+	text = strings.TrimSpace(text)
+	if !ok || len(text) < 2 || text[0] != '"' || text[len(text)-1] != '"' {
+		return v
+	}
+	return strings.ReplaceAll(text[1:len(text)-1], `\"`, `"`)
+}
