@@ -15,8 +15,8 @@ import (
 // clip whose text ends a sentence (. ? !) the Player pauses as the voice does
 // between sentences (about 280 ms measured in festival's own output).
 const (
-	DefaultGap           = 0
-	DefaultSentencePause = 300 * time.Millisecond
+	DefaultGap           time.Duration = 0
+	DefaultSentencePause               = 300 * time.Millisecond
 )
 
 // Player states.
