@@ -49,16 +49,16 @@ type activity struct {
 
 	mu       sync.Mutex
 	active   bool
-	run      int       // loud frames in a row while not active
-	runStart time.Time // first of them
-	runPow   float64   // their summed mean power
-	start    time.Time // audio start of the current span
-	lastLoud time.Time // end of the last loud frame
-	pow      float64   // summed mean power of the span's loud frames
-	loud     int       // loud frames in the span
-	stops    int       // audio_stop events so far
-	changed  chan struct{}
-	ref      time.Time // last play_end or dtmf_sent not yet answered
+	run      int           // loud frames in a row while not active
+	runStart time.Time     // first of them
+	runPow   float64       // their summed mean power
+	start    time.Time     // audio start of the current span
+	lastLoud time.Time     // end of the last loud frame
+	pow      float64       // summed mean power of the span's loud frames
+	loud     int           // loud frames in the span
+	stops    int           // audio_stop events so far
+	changed  chan struct{} // closed (and replaced) at each audio stop
+	ref      time.Time     // last play_end or dtmf_sent not yet answered
 	refKind  string
 	refLine  int
 	turns    []Turn
@@ -82,6 +82,7 @@ func (a *activity) frame(f []int16, now time.Time) {
 	loud := lvl > a.threshold
 	a.mu.Lock()
 	var ev *Event
+	var stopped chan struct{}
 	switch {
 	case loud && a.active:
 		a.lastLoud, a.pow, a.loud = now.Add(media.FrameDuration), a.pow+dbToPow(lvl), a.loud+1
@@ -96,12 +97,16 @@ func (a *activity) frame(f []int16, now time.Time) {
 		}
 	case a.active && now.Sub(a.lastLoud) >= a.quiet:
 		ev = a.stopLocked()
+		stopped, a.changed = a.changed, make(chan struct{})
 	default:
 		a.run = 0
 	}
 	a.mu.Unlock()
 	if ev != nil {
 		a.emit(*ev)
+	}
+	if stopped != nil {
+		close(stopped) // after the event, so a waiting step's events follow it
 	}
 }
 
@@ -123,15 +128,14 @@ func (a *activity) startLocked() *Event {
 func (a *activity) stopLocked() *Event {
 	a.active = false
 	a.stops++
-	close(a.changed)
-	a.changed = make(chan struct{})
 	return &Event{Name: EvAudioStop, At: time.Now(),
 		LevelDBFS: ptr(round1(powToDB(a.pow / float64(a.loud)))),
 		AudioMs:   ptr(msOf(a.lastLoud.Sub(a.start)))}
 }
 
-// markTurn notes that our side just finished speaking (a play or DTMF
-// ended at t): the next far-end audio start is its response.
+// markTurn notes that our side just finished its turn at t (a play ended,
+// or the last digit of a dtmf step started, when IVRs act on it): the next
+// far-end audio start is the response.
 func (a *activity) markTurn(t time.Time, kind string, line int) {
 	a.mu.Lock()
 	a.ref, a.refKind, a.refLine = t, kind, line

@@ -152,6 +152,14 @@ func (c *callRun) emit(ev Event) {
 
 // run dials, and once answered runs the media session and the script.
 func (c *callRun) run(ctx context.Context, record string) error {
+	var rec *recorder
+	if record != "" { // before dialing: a bad path must not cost a call
+		var err error
+		if rec, err = newRecorder(record); err != nil {
+			return err
+		}
+		defer rec.Close()
+	}
 	ports, err := c.ports.Allocate()
 	if err != nil {
 		return fmt.Errorf("rtp: %w", err)
@@ -179,14 +187,7 @@ func (c *callRun) run(ctx context.Context, record string) error {
 	sink := &callSink{first: make(chan struct{})}
 	c.act = newActivity(c.cfg.ActivityThreshold, c.cfg.Quiet, c.emit)
 	sink.act = c.act
-	if record != "" {
-		if sink.rec, err = newRecorder(record); err != nil {
-			ports.Close()
-			c.emit(Event{Name: EvHangup, By: "local", Reason: err.Error()})
-			return err
-		}
-		defer sink.rec.Close()
-	}
+	sink.rec = rec
 	c.sess, err = media.NewSession(media.SessionConfig{
 		Ports: ports, Remote: call.Answer.RTPAddr(), Codec: codec, EventPT: eventPT, Symmetric: true,
 		InactivityTimeout: c.cfg.RTPTimeout, JitterDelay: c.cfg.JitterDelay, Sink: sink,

@@ -338,3 +338,32 @@ func TestWaitSilenceTimeout(t *testing.T) {
 	}
 	<-f.Ended
 }
+
+func TestResponseTimeAfterDTMF(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	for _, inband := range []bool{false, true} {
+		t.Run(map[bool]string{false: "rfc4733", true: "inband"}[inband], func(t *testing.T) {
+			ctx := timeout(t, 15*time.Second)
+			f := &farEnd{Respond: 300 * time.Millisecond}
+			target, stop := startFarEnd(t, f)
+			defer stop()
+			cfg := testConfig(target)
+			cfg.DTMFInband = inband
+			log := &eventLog{}
+			r, err := Dial(ctx, cfg, writeScript(t, "dtmf 1#\nwait-silence 5\nhangup\n"), log)
+			if err != nil {
+				t.Fatalf("call failed: %v", err)
+			}
+			// The far end answers '#' when it detects it: at the first
+			// RFC 4733 packet, or after ~40 ms of tone and its end.
+			if len(r.Turns) != 1 || r.Turns[0].After != "dtmf" || r.Turns[0].Line != 1 ||
+				r.Turns[0].ResponseMs <= 0 || r.Turns[0].ResponseMs > 400 {
+				t.Fatalf("turns %+v", r.Turns)
+			}
+			if len(r.ResponseMs) != 0 {
+				t.Errorf("response_ms %v counts only play turns", r.ResponseMs)
+			}
+			<-f.Ended
+		})
+	}
+}

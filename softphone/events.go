@@ -2,7 +2,9 @@ package softphone
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -94,3 +96,66 @@ func ptr[T any](v T) *T { return &v }
 type nopSink struct{}
 
 func (nopSink) Event(Event) {}
+
+// TextSink writes events as lines for people, e.g.
+// "   812.4 ms  #0  answered  setup 11.2 ms PCMU/8000".
+type TextSink struct {
+	mu    sync.Mutex
+	w     io.Writer
+	epoch time.Time
+}
+
+// NewTextSink writes events to w, timed from epoch.
+func NewTextSink(w io.Writer, epoch time.Time) *TextSink { return &TextSink{w: w, epoch: epoch} }
+
+// Event writes e as one line.
+func (s *TextSink) Event(e Event) {
+	line := fmt.Sprintf("%9.1f ms  #%d  %s%s\n", msOf(e.At.Sub(s.epoch)), e.Call, e.Name, e.details())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _ = io.WriteString(s.w, line)
+}
+
+// details formats the fields an event carries.
+func (e Event) details() string {
+	var b strings.Builder
+	add := func(format string, args ...any) { fmt.Fprintf(&b, "  "+format, args...) }
+	if e.Line != 0 {
+		add("line %d", e.Line)
+	}
+	if e.Step != "" {
+		add("%q", e.Step)
+	}
+	if e.SetupMs != nil {
+		add("setup %.1f ms %s", *e.SetupMs, e.Codec)
+	}
+	if e.LevelDBFS != nil {
+		add("level %.1f dBFS", *e.LevelDBFS)
+	}
+	if e.AudioMs != nil {
+		add("lasted %.0f ms", *e.AudioMs)
+	}
+	if e.ResponseMs != nil {
+		add("response %.1f ms after %s", *e.ResponseMs, e.After)
+	}
+	if e.Digits != "" {
+		add("digits %s inband=%v", e.Digits, e.Inband)
+	}
+	if e.By != "" {
+		add("by %s", e.By)
+	}
+	if e.Code != 0 {
+		add("%d", e.Code)
+	}
+	if e.Reason != "" {
+		add("%s", e.Reason)
+	}
+	if r := e.Result; r != nil {
+		add("answered=%v duration %.0f ms  rtp sent %d received %d lost %d  largest gap %.1f ms",
+			r.Answered, r.DurationMs, r.PacketsSent, r.PacketsReceived, r.Lost, r.MaxRecvGapMs)
+		if len(r.ResponseMs) > 0 {
+			add("response_ms %v", r.ResponseMs)
+		}
+	}
+	return b.String()
+}

@@ -92,7 +92,7 @@ func (f *farEnd) converse(c *sip.InboundCall, pp *media.PortPair) {
 	wg.Go(func() {
 		for d := range sess.DTMF() {
 			f.DTMF <- d
-			if f.Respond > 0 {
+			if f.Respond > 0 && d.Digit == '#' {
 				sess.SetSource(newPCMSource(media.GenerateTone([]float64{440}, f.Respond, 0.3)))
 			}
 		}

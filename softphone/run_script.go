@@ -26,7 +26,7 @@ func (c *callRun) runScript(ctx context.Context) error {
 func (c *callRun) step(ctx context.Context, st *Step) error {
 	switch st.Kind {
 	case StepPlay:
-		end, err := c.play(ctx, st.Audio)
+		end, err := c.play(ctx, newPCMSource(st.Audio))
 		if err != nil {
 			return err
 		}
@@ -55,9 +55,8 @@ func (c *callRun) step(ctx context.Context, st *Step) error {
 	return nil
 }
 
-// play sends pcm through the session and returns when it has all gone out.
-func (c *callRun) play(ctx context.Context, pcm []int16) (time.Time, error) {
-	src := newPCMSource(pcm)
+// play sends src through the session and returns when it has all gone out.
+func (c *callRun) play(ctx context.Context, src *pcmSource) (time.Time, error) {
 	c.sess.SetSource(src)
 	select {
 	case <-src.Done():
@@ -68,23 +67,53 @@ func (c *callRun) play(ctx context.Context, pcm []int16) (time.Time, error) {
 	}
 }
 
+// dtmf sends a dtmf step. The turn is marked when the last digit starts:
+// that is when an IVR acts on it.
 func (c *callRun) dtmf(ctx context.Context, st *Step) error {
+	mark := func(t time.Time) { c.act.markTurn(t, "dtmf", st.Line) }
 	var end time.Time
 	if c.cfg.DTMFInband {
+		src := newPCMSource(nil)
+		src.pcm, src.mark = inbandDTMF(st.Digits, c.cfg.DTMFDuration, c.cfg.DTMFGap)
+		src.onMark = mark
 		var err error
-		if end, err = c.play(ctx, inbandDTMF(st.Digits, c.cfg.DTMFDuration, c.cfg.DTMFGap)); err != nil {
+		if end, err = c.play(ctx, src); err != nil {
 			return err
 		}
 	} else {
-		if c.eventPT == 0 {
-			return ErrNoTelephoneEvent
-		}
-		if err := c.sess.SendDTMF(ctx, st.Digits, c.cfg.DTMFDuration, c.cfg.DTMFGap); err != nil {
-			return fmt.Errorf("dtmf: %w", err)
+		if err := c.sendDTMF(ctx, st.Digits, mark); err != nil {
+			return err
 		}
 		end = time.Now()
 	}
 	c.emit(Event{Name: EvDTMFSent, At: end, Line: st.Line, Digits: st.Digits, Inband: c.cfg.DTMFInband})
-	c.act.markTurn(end, "dtmf", st.Line)
+	return nil
+}
+
+// sendDTMF sends digits as RFC 4733 events, the last one separately so its
+// start can be marked.
+func (c *callRun) sendDTMF(ctx context.Context, digits string, mark func(time.Time)) error {
+	if c.eventPT == 0 {
+		return ErrNoTelephoneEvent
+	}
+	n := len(digits)
+	if n > 1 {
+		if err := c.sess.SendDTMF(ctx, digits[:n-1], c.cfg.DTMFDuration, c.cfg.DTMFGap); err != nil {
+			return fmt.Errorf("dtmf: %w", err)
+		}
+		// SendDTMF returns after the end packet's repeats (40 ms): wait out
+		// the rest of the gap.
+		t := time.NewTimer(max(c.cfg.DTMFGap-40*time.Millisecond, 0))
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	mark(time.Now())
+	if err := c.sess.SendDTMF(ctx, digits[n-1:], c.cfg.DTMFDuration, c.cfg.DTMFGap); err != nil {
+		return fmt.Errorf("dtmf: %w", err)
+	}
 	return nil
 }

@@ -11,11 +11,14 @@ import (
 // and signals when it has ended. The pacing loop reads it; Done and
 // EndedAt may be used from any goroutine.
 type pcmSource struct {
-	pcm  []int16
-	pos  int
-	done chan struct{}
-	once sync.Once
-	end  time.Time // written before done is closed
+	pcm []int16
+	pos int
+	// onMark, when set, is called with the time the sample at mark is sent.
+	mark   int
+	onMark func(time.Time)
+	done   chan struct{}
+	once   sync.Once
+	end    time.Time // written before done is closed
 }
 
 func newPCMSource(pcm []int16) *pcmSource {
@@ -32,6 +35,9 @@ func (s *pcmSource) ReadFrame(f []int16) bool {
 			close(s.done)
 		})
 		return false
+	}
+	if s.onMark != nil && s.mark >= s.pos && s.mark < s.pos+len(f) {
+		s.onMark(time.Now())
 	}
 	n := copy(f, s.pcm[s.pos:])
 	clear(f[n:])
@@ -54,16 +60,16 @@ const (
 	dtmfAmplitude = 0.2
 )
 
-// inbandDTMF renders digits as tones separated by gaps of silence; the
-// last tone is not followed by a gap.
-func inbandDTMF(digits string, dur, gap time.Duration) []int16 {
-	var pcm []int16
+// inbandDTMF renders digits as tones separated by gaps of silence (the
+// last tone is not followed by a gap) and says where the last tone starts.
+func inbandDTMF(digits string, dur, gap time.Duration) (pcm []int16, last int) {
 	silence := make([]int16, int(gap*media.SampleRate/time.Second))
 	for i := range len(digits) {
 		if i > 0 {
 			pcm = append(pcm, silence...)
 		}
+		last = len(pcm)
 		pcm = append(pcm, media.GenerateDTMF(digits[i], dur, dtmfAmplitude)...)
 	}
-	return pcm
+	return pcm, last
 }
