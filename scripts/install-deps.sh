@@ -8,7 +8,7 @@
 set -euo pipefail
 
 runtime=(libpocketsphinx-dev pocketsphinx-en-us pkg-config gcc)
-testing=(sip-tester espeak-ng sox libsox-fmt-mp3 chromium)
+testing=(sip-tester espeak-ng sox libsox-fmt-mp3 chromium curl bc)
 voice=(festival festvox-us-slt-hts lame)
 
 want=("${runtime[@]}")

@@ -15,6 +15,7 @@ func main() {
 		Usage: "voice IVR for a support line: speech bot, keypad menus, hand-off to human agents",
 		Commands: []*cli.Command{
 			serveCommand(),
+			callCommand(),
 		},
 	}
 	app.Commands = append(app.Commands, extraCommands...)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Load run: `ivr serve` on loopback, N scripted menu calls from `ivr call`,
+# server CPU and memory read from /proc while the calls are up.
+#   scripts/load.sh [BIN] [CALLS] [RATE]
+set -euo pipefail
+bin=${1:-bin/ivr}; calls=${2:-200}; rate=${3:-50}
+work=$(mktemp -d); trap 'kill $srv 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"' EXIT
+sip=127.0.0.1:27060; http=127.0.0.1:27080
+"$bin" serve --sip-addr $sip --http-addr $http --rtp-ports 36000-37998 --data-dir "$work/data" \
+  --max-calls $((calls + 10)) --log-level warn >"$work/serve.log" 2>&1 &
+srv=$!
+for _ in $(seq 300); do curl -sf "http://$http/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+hz=$(getconf CLK_TCK)
+ticks() { awk '{print $14 + $15}' "/proc/$srv/stat"; }
+# The menu script: listen to welcome + menu (~12 s), press 1, hear its
+# prompt and goodbye; the server hangs up.
+cat >"$work/menu.txt" <<'S'
+wait-silence 40
+dtmf 1
+wait-silence 20
+S
+echo "load: $calls calls at $rate/s against $sip (server pid $srv)" >&2
+"$bin" call --calls "$calls" --rate "$rate" --script "$work/menu.txt" --json --rtp-ports 40000-47998 \
+  "sip:ivr@$sip" >"$work/events.json" &
+cli=$!
+# Sample the server while every call is up: from when all have started
+# until the first ends (the menu takes ~12 s before the key press).
+sleep $(( calls / rate + 2 ))
+t0=$(ticks); s0=$(date +%s.%N)
+sleep 8
+t1=$(ticks); s1=$(date +%s.%N)
+rss=$(awk '/VmRSS/{print $2}' "/proc/$srv/status")
+up=$(curl -s "http://$http/healthz" || true)
+wait $cli || echo "load: ivr call exited non-zero" >&2
+cpu=$(echo "($t1 - $t0) / $hz / ($s1 - $s0) * 100" | bc -l)
+printf 'server while %s: CPU %.1f%% of one core (%.3f%% per call), RSS %d MiB\n' "$up" "$cpu" "$(echo "$cpu / $calls" | bc -l)" $((rss / 1024))
+tail -1 "$work/events.json"
