@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -24,8 +25,9 @@ type Grammar struct {
 	// makes <garbage> available inside expansions). Speech the rules do not
 	// cover then decodes as garbage and gives a no-match.
 	Garbage bool
-	// GarbageWeight is the JSGF weight of the garbage alternative against a
-	// total of 1 for the rules; smaller rejects less. 0 means 1e-10.
+	// GarbageWeight is the JSGF weight on each phone of the garbage loop:
+	// smaller makes garbage dearer, so less is rejected. 0 means
+	// DefaultGarbageWeight.
 	GarbageWeight float64
 	// Open marks grammars (digits, amounts) whose phrases can always go on,
 	// so a complete match does not shorten the end-of-speech silence.
@@ -47,6 +49,10 @@ var garbagePhones = []string{
 }
 
 const garbagePrefix = "ph_"
+
+// garbageMaxPhones is the longest stretch of speech (in phones, about
+// 12 a second) the garbage loop can cover.
+const garbageMaxPhones = 40
 
 // garbageWord is the dictionary word of a garbage phone.
 func garbageWord(phone string) string { return garbagePrefix + strings.ToLower(phone) }
@@ -75,57 +81,61 @@ func (g *Grammar) compile() (*compiledGrammar, error) {
 	for k, v := range g.Defs {
 		defs[k] = v
 	}
-	if g.Garbage {
+	{
+		// <garbage> is always defined: rules may use it around a keyword
+		// even when the grammar has no garbage alternative. PocketSphinx
+		// keeps JSGF weights only on word atoms (a weight on a rule
+		// reference becomes a free null transition), so the cost sits on
+		// every phone of the loop: log(weight) per phone.
+		w := jsgfWeight(g.garbageWeight())
 		ph := make([]string, len(garbagePhones))
 		for i, p := range garbagePhones {
-			ph[i] = garbageWord(p)
+			ph[i] = "/" + w + "/ " + garbageWord(p)
 		}
-		defs["garbage"] = "(" + strings.Join(ph, " | ") + ")+"
+		// A chain of optional phones rather than "(...)+": the compiler
+		// closes a "+" loop back onto the state the loop was entered from,
+		// so after the loop a path could still enter any other alternative
+		// (garbage, then a rule: "ph_s i want to talk to an agent").
+		one := "(" + strings.Join(ph, " | ") + ")"
+		defs["garbage"] = one + strings.Repeat(" ["+one, garbageMaxPhones-1) + strings.Repeat("]", garbageMaxPhones-1)
 	}
 	c := &compiledGrammar{g: g}
 	words := map[string]bool{}
-	var b strings.Builder
-	fmt.Fprintf(&b, "#JSGF V1.0;\ngrammar %s;\n", g.Name)
+	// Every rule reference is inlined: the JSGF compiler of PocketSphinx
+	// builds one sub-network per rule and links every reference to it, so a
+	// rule used twice would let a path enter through one reference and
+	// leave through another, giving phrases no rule allows.
 	alts := make([]string, 0, len(g.Rules)+1)
-	for i, r := range g.Rules {
-		alts = append(alts, fmt.Sprintf("<r%d_%s>", i, r.Intent))
-	}
-	if g.Garbage {
-		w := g.GarbageWeight
-		if w == 0 {
-			w = 1e-10
-		}
-		for i := range alts {
-			alts[i] = fmt.Sprintf("/%g/ %s", 1/float64(len(g.Rules)), alts[i])
-		}
-		alts = append(alts, fmt.Sprintf("/%g/ <garbage>", w))
-	}
-	fmt.Fprintf(&b, "public <%s> = %s;\n", g.Name, strings.Join(alts, " | "))
 	for i, r := range g.Rules {
 		re, err := expansionRegexp(r.Expansion, defs, words, 0)
 		if err != nil {
 			return nil, fmt.Errorf("%w: grammar %q rule %d (%s): %v", ErrGrammar, g.Name, i, r.Intent, err)
 		}
 		c.rules = append(c.rules, regexp.MustCompile("^"+re+"$"))
-		fmt.Fprintf(&b, "<r%d_%s> = %s;\n", i, r.Intent, r.Expansion)
+		alts = append(alts, "("+inlineRules(r.Expansion, defs, 0)+")")
 	}
-	names := make([]string, 0, len(defs))
-	for k := range defs {
-		names = append(names, k)
+	if g.Garbage {
+		alts = append(alts, "("+inlineRules("<garbage>", defs, 0)+")")
+		expansionRegexp("<garbage>", defs, words, 0)
 	}
-	sort.Strings(names)
-	for _, k := range names {
-		if _, err := expansionRegexp(defs[k], defs, words, 0); err != nil {
-			return nil, fmt.Errorf("%w: grammar %q rule <%s>: %v", ErrGrammar, g.Name, k, err)
-		}
-		fmt.Fprintf(&b, "<%s> = %s;\n", k, defs[k])
-	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "#JSGF V1.0;\ngrammar %s;\npublic <%s> = %s;\n", g.Name, g.Name, strings.Join(alts, "\n  | "))
 	c.jsgf = b.String()
 	for w := range words {
 		c.words = append(c.words, w)
 	}
 	sort.Strings(c.words)
 	return c, nil
+}
+
+// inlineRules replaces every <rule> in a (checked) expansion by its body.
+func inlineRules(exp string, defs map[string]string, depth int) string {
+	if depth > 8 {
+		return exp
+	}
+	return ruleRefRE.ReplaceAllStringFunc(exp, func(ref string) string {
+		return "(" + inlineRules(defs[ref[1:len(ref)-1]], defs, depth+1) + ")"
+	})
 }
 
 // expansionRegexp turns a JSGF expansion into a regular expression over a
@@ -154,6 +164,13 @@ func expansionRegexp(exp string, defs map[string]string, words map[string]bool, 
 		case "|", "*", "+":
 			b.WriteString(tok)
 		default:
+			if tok == "<garbage>" {
+				b.WriteString("(?:" + garbagePrefix + "[a-z]+ )+")
+				for _, p := range garbagePhones {
+					words[garbageWord(p)] = true
+				}
+				continue
+			}
 			if m := ruleRefRE.FindStringSubmatch(tok); m != nil {
 				sub, ok := defs[m[1]]
 				if !ok {
@@ -179,6 +196,20 @@ func expansionRegexp(exp string, defs map[string]string, words map[string]bool, 
 	}
 	return b.String(), nil
 }
+
+// DefaultGarbageWeight is the JSGF weight on each phone of the garbage loop.
+const DefaultGarbageWeight = 0.01
+
+func (g *Grammar) garbageWeight() float64 {
+	if g.GarbageWeight == 0 {
+		return DefaultGarbageWeight
+	}
+	return g.GarbageWeight
+}
+
+// jsgfWeight formats a weight in plain decimal: the JSGF lexer of
+// PocketSphinx does not read exponents.
+func jsgfWeight(w float64) string { return strconv.FormatFloat(w, 'f', -1, 64) }
 
 // match returns the intent of a hypothesis, or "" when no rule covers it.
 func (c *compiledGrammar) match(hyp string) string {

@@ -70,8 +70,7 @@ func MainGrammar() *Grammar {
 			{IntentRepeat, "what did you say | come again | pardon [me]"},
 			{IntentGoodbye, "goodbye | bye [bye] | that's all [<polite>] | that's it [<polite>] | i'm done [<polite>]"},
 		},
-		Garbage:       true,
-		GarbageWeight: 1e-10,
+		Garbage: true,
 	}
 }
 
@@ -86,8 +85,7 @@ func ConfirmGrammar() *Grammar {
 			{IntentYes, "(yes | yeah | yep | sure | correct | right | okay) [(it is | that's right | that's correct)] [<polite>]"},
 			{IntentYes, "(that's right | that's correct | yes please)"},
 		},
-		Garbage:       true,
-		GarbageWeight: 1e-10,
+		Garbage: true,
 	}
 }
 
@@ -105,12 +103,11 @@ var numberDefs = map[string]string{
 // DigitsGrammar is a string of spoken digits (account numbers, PINs).
 func DigitsGrammar() *Grammar {
 	return &Grammar{
-		Name:          GrammarDigits,
-		Defs:          numberDefs,
-		Rules:         []Rule{{IntentDigits, "<digit>+"}},
-		Garbage:       true,
-		GarbageWeight: 1e-10,
-		Open:          true,
+		Name:    GrammarDigits,
+		Defs:    numberDefs,
+		Rules:   []Rule{{IntentDigits, "<digit>+"}},
+		Garbage: true,
+		Open:    true,
 	}
 }
 
@@ -126,9 +123,8 @@ func AmountGrammar() *Grammar {
 			{IntentAmount, "<number> [and] <under100> [cents]"},
 			{IntentAmount, "<number>"},
 		},
-		Garbage:       true,
-		GarbageWeight: 1e-10,
-		Open:          true,
+		Garbage: true,
+		Open:    true,
 	}
 }
 

@@ -153,3 +153,20 @@ func (s *sphinx) free() {
 		s.ps = nil
 	}
 }
+
+// segment is one word of the best path with its frame span.
+type segment struct {
+	word   string
+	frames int
+}
+
+// segments lists the words of the best path after end.
+func (s *sphinx) segments() []segment {
+	var out []segment
+	for it := C.ps_seg_iter(s.ps); it != nil; it = C.ps_seg_next(it) {
+		var sf, ef C.int
+		C.ps_seg_frames(it, &sf, &ef)
+		out = append(out, segment{word: C.GoString(C.ps_seg_word(it)), frames: int(ef-sf) + 1})
+	}
+	return out
+}

@@ -1,0 +1,304 @@
+package asr
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// SphinxConfig configures the PocketSphinx backend. Zero fields take the
+// defaults.
+type SphinxConfig struct {
+	// ModelDir holds the acoustic model directory "en-us" and the
+	// dictionary "cmudict-en-us.dict". Default: DefaultModelDir().
+	ModelDir string
+	// Decoders is the size of the decoder pool shared by all streams.
+	// Default 4 per CPU: a decoder is held only while someone speaks.
+	Decoders int
+	// Grammars are the grammars streams can Listen for. Default
+	// DefaultGrammars().
+	Grammars []*Grammar
+	// FrontEnd tunes the phone-audio front-end.
+	FrontEnd FrontEndConfig
+	// Args are extra decoder arguments, e.g. {"-beam", "1e-40"}.
+	Args []string
+	// Log receives start-up and pool messages.
+	Log *slog.Logger
+	// Verbose lets PocketSphinx write its own log to stderr.
+	Verbose bool
+}
+
+// DefaultDecoderArgs are decoder settings tuned for short phone utterances.
+var DefaultDecoderArgs = []string{"-cmn", "live"}
+
+// DefaultModelDir finds the installed en-us model: pkg-config's modeldir
+// for pocketsphinx, then the Debian path.
+func DefaultModelDir() string {
+	var dirs []string
+	if out, err := exec.Command("pkg-config", "--variable=modeldir", "pocketsphinx").Output(); err == nil {
+		if d := strings.TrimSpace(string(out)); d != "" {
+			dirs = append(dirs, filepath.Join(d, "en-us"))
+		}
+	}
+	dirs = append(dirs, "/usr/share/pocketsphinx/model/en-us", "/usr/local/share/pocketsphinx/model/en-us")
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "en-us", "mdef")); err == nil {
+			return d
+		}
+	}
+	return dirs[0]
+}
+
+// Sphinx is the PocketSphinx recognizer: a pool of decoders, each holding
+// every grammar as a named search, shared by all streams.
+type Sphinx struct {
+	cfg      SphinxConfig
+	log      *slog.Logger
+	grammars map[string]*compiledGrammar
+	pool     chan *sphinx
+	all      []*sphinx
+	seed     atomic.Uint64
+	stats    poolStats
+	closed   atomic.Bool
+	wg       sync.WaitGroup // streams
+}
+
+// NewSphinx loads the model and grammars into a pool of decoders. A missing
+// model, a word missing from the dictionary or a malformed grammar is an
+// error here, never later during a call.
+func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
+	if cfg.ModelDir == "" {
+		cfg.ModelDir = DefaultModelDir()
+	}
+	if cfg.Decoders <= 0 {
+		cfg.Decoders = 4 * runtime.NumCPU()
+	}
+	if cfg.Grammars == nil {
+		cfg.Grammars = DefaultGrammars()
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Args == nil {
+		cfg.Args = DefaultDecoderArgs
+	}
+	s := &Sphinx{cfg: cfg, log: cfg.Log, grammars: map[string]*compiledGrammar{}}
+	hmm := filepath.Join(cfg.ModelDir, "en-us")
+	if _, err := os.Stat(filepath.Join(hmm, "mdef")); err != nil {
+		return nil, fmt.Errorf("%w: no acoustic model in %s: %v", ErrModel, hmm, err)
+	}
+	words := map[string]bool{}
+	for _, g := range cfg.Grammars {
+		c, err := g.compile()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := s.grammars[g.Name]; dup {
+			return nil, fmt.Errorf("%w: two grammars named %q", ErrGrammar, g.Name)
+		}
+		s.grammars[g.Name] = c
+		for _, w := range c.words {
+			words[w] = true
+		}
+	}
+	dict, err := writeDict(filepath.Join(cfg.ModelDir, "cmudict-en-us.dict"), words)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(dict)
+	args := append([]string{"-hmm", hmm, "-dict", dict}, cfg.Args...)
+	start := time.Now()
+	s.pool = make(chan *sphinx, cfg.Decoders)
+	for range cfg.Decoders {
+		d, err := s.newDecoder(args)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.all = append(s.all, d)
+		s.pool <- d
+	}
+	s.stats.size = cfg.Decoders
+	s.log.Info("asr: pocketsphinx ready", "model", cfg.ModelDir, "decoders", cfg.Decoders,
+		"grammars", len(s.grammars), "words", len(words), "took", time.Since(start).Round(time.Millisecond))
+	return s, nil
+}
+
+func (s *Sphinx) newDecoder(args []string) (*sphinx, error) {
+	d, err := newSphinx(args, s.cfg.Verbose)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range sortedKeys(s.grammars) {
+		if err := d.addJSGF(name, s.grammars[name].jsgf); err != nil {
+			d.free()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// writeDict writes a dictionary holding only the grammars' words (and the
+// garbage phones) to a temporary file: decoders load in a fraction of the
+// time and memory of the full 130k-word dictionary.
+func writeDict(full string, words map[string]bool) (string, error) {
+	f, err := os.Open(full)
+	if err != nil {
+		return "", fmt.Errorf("%w: dictionary: %v", ErrModel, err)
+	}
+	defer f.Close()
+	var b strings.Builder
+	found := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		w, _, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		base := w
+		if i := strings.IndexByte(w, '('); i > 0 {
+			base = w[:i]
+		}
+		if words[base] {
+			found[base] = true
+			b.WriteString(line + "\n")
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", fmt.Errorf("%w: dictionary: %v", ErrModel, err)
+	}
+	var missing []string
+	for w := range words {
+		if strings.HasPrefix(w, garbagePrefix) {
+			continue
+		}
+		if !found[w] {
+			missing = append(missing, w)
+		}
+	}
+	if len(missing) > 0 {
+		return "", fmt.Errorf("%w: words not in the dictionary: %s", ErrGrammar, strings.Join(missing, " "))
+	}
+	for _, p := range garbagePhones {
+		fmt.Fprintf(&b, "%s %s\n", garbageWord(p), p)
+	}
+	tmp, err := os.CreateTemp("", "ivr-asr-*.dict")
+	if err != nil {
+		return "", fmt.Errorf("%w: dictionary: %v", ErrModel, err)
+	}
+	_, err = tmp.WriteString(b.String())
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("%w: dictionary: %v", ErrModel, err)
+	}
+	return tmp.Name(), nil
+}
+
+// Grammars lists the grammar names streams can Listen for.
+func (s *Sphinx) Grammars() []string { return sortedKeys(s.grammars) }
+
+// FrontEndString describes the front-end chain every stream uses.
+func (s *Sphinx) FrontEndString() string { return NewFrontEnd(s.cfg.FrontEnd, 0).String() }
+
+// acquire takes a decoder from the pool, waiting if all are in use.
+func (s *Sphinx) acquire(ctx context.Context) (*sphinx, time.Duration, error) {
+	select {
+	case d := <-s.pool:
+		s.stats.record(0)
+		return d, 0, nil
+	default:
+	}
+	start := time.Now()
+	select {
+	case d := <-s.pool:
+		w := time.Since(start)
+		s.stats.record(w)
+		return d, w, nil
+	case <-ctx.Done():
+		return nil, time.Since(start), ctx.Err()
+	}
+}
+
+// release returns a decoder to the pool.
+func (s *Sphinx) release(d *sphinx) {
+	d.abort()
+	s.pool <- d
+}
+
+// Stats reports the decoder pool's use since start.
+func (s *Sphinx) Stats() PoolStats { return s.stats.snapshot(len(s.pool)) }
+
+// Close frees the decoders. Streams must be closed first.
+func (s *Sphinx) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	s.wg.Wait()
+	for _, d := range s.all {
+		d.free()
+	}
+	return nil
+}
+
+// PoolStats describes decoder pool use.
+type PoolStats struct {
+	// Size is the number of decoders; Free how many are idle now.
+	Size, Free int
+	// Acquired counts utterances that took a decoder; Waited those that
+	// found none free.
+	Acquired, Waited int64
+	// WaitTotal and WaitMax sum up the time spent waiting.
+	WaitTotal, WaitMax time.Duration
+}
+
+type poolStats struct {
+	mu       sync.Mutex
+	size     int
+	acquired int64
+	waited   int64
+	total    time.Duration
+	maxWait  time.Duration
+}
+
+func (p *poolStats) record(w time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.acquired++
+	if w > 0 {
+		p.waited++
+		p.total += w
+		p.maxWait = max(p.maxWait, w)
+	}
+}
+
+func (p *poolStats) snapshot(free int) PoolStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return PoolStats{Size: p.size, Free: free, Acquired: p.acquired, Waited: p.waited, WaitTotal: p.total, WaitMax: p.maxWait}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	for i := 1; i < len(ks); i++ {
+		for j := i; j > 0 && ks[j] < ks[j-1]; j-- {
+			ks[j], ks[j-1] = ks[j-1], ks[j]
+		}
+	}
+	return ks
+}

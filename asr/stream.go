@@ -1,0 +1,365 @@
+package asr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/supportline/ivr/media"
+)
+
+// preRollFrames is the audio kept before speech starts (300 ms) so that the
+// decoder hears the onset the VAD needed to become sure.
+const preRollFrames = 15
+
+const frameDur = 20 * time.Millisecond
+
+type frameIn struct {
+	pcm [media.FrameSamples]int16
+	at  time.Time
+}
+
+// NewStream opens a recognition stream. It runs one goroutine, which ends
+// with ctx or Close; it holds a decoder only while the caller speaks.
+func (s *Sphinx) NewStream(ctx context.Context, cfg StreamConfig) (Stream, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	cfg = cfg.withDefaults()
+	if cfg.Grammar != "" {
+		if _, ok := s.grammars[cfg.Grammar]; !ok {
+			return nil, fmt.Errorf("%w: %q", ErrUnknownGrammar, cfg.Grammar)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	st := &sphinxStream{
+		rec:    s,
+		cfg:    cfg,
+		log:    cfg.Log,
+		ctx:    ctx,
+		cancel: cancel,
+		in:     make(chan *frameIn, cfg.QueueFrames),
+		events: make(chan Event, 32),
+		done:   make(chan struct{}),
+		vad:    NewVAD(cfg.VAD),
+		fe:     NewFrontEnd(s.cfg.FrontEnd, s.seed.Add(7919)),
+		free:   sync.Pool{New: func() any { return new(frameIn) }},
+	}
+	st.listen.grammar = cfg.Grammar
+	if cfg.Grammar != "" {
+		st.listen.gen = 1
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		st.run()
+	}()
+	return st, nil
+}
+
+type sphinxStream struct {
+	rec    *Sphinx
+	cfg    StreamConfig
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+	in     chan *frameIn
+	events chan Event
+	done   chan struct{}
+	closed atomic.Bool
+	free   sync.Pool
+
+	listen struct {
+		sync.Mutex
+		grammar string
+		gen     int // bumped by Listen: re-arms the no-input time-out
+	}
+
+	// Owned by the run goroutine.
+	vad      *VAD
+	fe       *FrontEnd
+	frames   int // audio clock, in frames
+	preRoll  [][media.FrameSamples]int16
+	dec      *sphinx
+	utt      utterance
+	armedGen int
+	armedAt  int
+	pcm16    []int16
+}
+
+type utterance struct {
+	grammar string
+	start   int // frame of speech start
+	wait    time.Duration
+	failed  error
+	lastHyp string
+}
+
+// String describes the stream's chain.
+func (st *sphinxStream) String() string {
+	return fmt.Sprintf("VAD -> %s -> PocketSphinx", st.fe)
+}
+
+// SampleRate is the rate of the frames WriteSample takes.
+func (st *sphinxStream) SampleRate() int { return media.SampleRate }
+
+// WriteSample queues one 20 ms frame. It blocks only when the stream has
+// fallen StreamConfig.QueueFrames behind.
+func (st *sphinxStream) WriteSample(pcm []int16) error {
+	if len(pcm) != media.FrameSamples {
+		return fmt.Errorf("%w: %d samples, want %d", ErrFrameSize, len(pcm), media.FrameSamples)
+	}
+	f := st.free.Get().(*frameIn)
+	copy(f.pcm[:], pcm)
+	f.at = time.Now()
+	select {
+	case st.in <- f:
+		return nil
+	case <-st.ctx.Done():
+		return ErrClosed
+	}
+}
+
+// Listen selects the grammar for the next utterance.
+func (st *sphinxStream) Listen(grammar string) error {
+	if _, ok := st.rec.grammars[grammar]; !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownGrammar, grammar)
+	}
+	st.listen.Lock()
+	defer st.listen.Unlock()
+	st.listen.grammar = grammar
+	st.listen.gen++
+	return nil
+}
+
+// Events delivers the stream's events; it is closed when the stream ends.
+func (st *sphinxStream) Events() <-chan Event { return st.events }
+
+// Close stops the stream and waits for its goroutine.
+func (st *sphinxStream) Close() error {
+	if st.closed.CompareAndSwap(false, true) {
+		st.cancel()
+	}
+	<-st.done
+	return nil
+}
+
+func (st *sphinxStream) run() {
+	defer close(st.done)
+	defer close(st.events)
+	defer func() {
+		if st.dec != nil {
+			st.rec.release(st.dec)
+			st.dec = nil
+		}
+	}()
+	for {
+		select {
+		case <-st.ctx.Done():
+			return
+		case f := <-st.in:
+			st.frame(f)
+			st.free.Put(f)
+		}
+	}
+}
+
+// emit sends an event; partials are dropped rather than wait for a slow reader.
+func (st *sphinxStream) emit(e Event) {
+	if e.Type == EventPartial {
+		select {
+		case st.events <- e:
+		default:
+		}
+		return
+	}
+	select {
+	case st.events <- e:
+	case <-st.ctx.Done():
+	}
+}
+
+func (st *sphinxStream) at() time.Duration { return time.Duration(st.frames) * frameDur }
+
+// frame runs one frame through the VAD and, in speech, the decoder.
+func (st *sphinxStream) frame(f *frameIn) {
+	st.frames++
+	st.listen.Lock()
+	grammar, gen := st.listen.grammar, st.listen.gen
+	st.listen.Unlock()
+	if gen != st.armedGen {
+		st.armedGen, st.armedAt = gen, st.frames
+	}
+	ev := st.vad.Process(f.pcm[:])
+	if !st.vad.InSpeech() && ev != VADEnd {
+		st.pushPreRoll(f)
+		if st.armedAt > 0 && st.cfg.NoInput > 0 && time.Duration(st.frames-st.armedAt)*frameDur >= st.cfg.NoInput {
+			st.armedAt = 0
+			st.emit(Event{Type: EventNoInput, Grammar: grammar, At: st.at()})
+		}
+		return
+	}
+	if ev == VADStart {
+		st.armedAt = 0
+		st.emit(Event{Type: EventSpeechStart, Grammar: grammar, At: st.at()})
+		st.startUtterance(grammar)
+		st.pushPreRoll(f)
+		for _, p := range st.preRoll {
+			st.feed(p[:])
+		}
+		st.preRoll = st.preRoll[:0]
+		return
+	}
+	if ev != VADEnd {
+		st.feed(f.pcm[:])
+		if time.Duration(st.frames-st.utt.start)*frameDur >= st.cfg.MaxUtterance {
+			st.vad = NewVAD(st.cfg.VAD) // force the end; re-learn the floor
+			st.endUtterance(f.at)
+			return
+		}
+		st.maybeShorten()
+		return
+	}
+	st.feed(f.pcm[:])
+	st.endUtterance(f.at)
+}
+
+func (st *sphinxStream) pushPreRoll(f *frameIn) {
+	if len(st.preRoll) == preRollFrames {
+		copy(st.preRoll, st.preRoll[1:])
+		st.preRoll = st.preRoll[:preRollFrames-1]
+	}
+	st.preRoll = append(st.preRoll, f.pcm)
+}
+
+// startUtterance takes a decoder and starts the grammar's search.
+func (st *sphinxStream) startUtterance(grammar string) {
+	st.utt = utterance{grammar: grammar, start: st.frames}
+	if grammar == "" {
+		st.utt.failed = fmt.Errorf("%w: no grammar selected (call Listen)", ErrUnknownGrammar)
+		return
+	}
+	d, wait, err := st.rec.acquire(st.ctx)
+	st.utt.wait = wait
+	if err != nil {
+		st.utt.failed = err
+		return
+	}
+	st.dec = d
+	if err := d.start(grammar); err != nil {
+		st.utt.failed = err
+		st.rec.release(d)
+		st.dec = nil
+		return
+	}
+	st.fe.Reset()
+}
+
+// feed runs one 8 kHz frame through the front-end into the decoder.
+func (st *sphinxStream) feed(pcm []int16) {
+	if st.dec == nil || st.utt.failed != nil {
+		return
+	}
+	st.pcm16 = st.fe.Process(st.pcm16[:0], pcm)
+	if err := st.dec.process(st.pcm16); err != nil {
+		st.utt.failed = err
+		return
+	}
+	if st.cfg.Partials && (st.frames-st.utt.start)%10 == 0 {
+		hyp, _ := st.dec.hyp()
+		if _, words := cleanHyp(hyp); words != "" && words != st.utt.lastHyp {
+			st.utt.lastHyp = words
+			st.emit(Event{Type: EventPartial, Grammar: st.utt.grammar, Text: words, At: st.at()})
+		}
+	}
+}
+
+// maybeShorten shortens the end-of-speech silence once the hypothesis is
+// already a complete phrase of a closed grammar.
+func (st *sphinxStream) maybeShorten() {
+	if st.cfg.ShortEndSilence < 0 || st.dec == nil || st.utt.failed != nil || st.vad.SilenceRun() != 1 {
+		return
+	}
+	cg := st.rec.grammars[st.utt.grammar]
+	if cg.g.Open {
+		return
+	}
+	hyp, _ := st.dec.hyp()
+	all, _ := cleanHyp(hyp)
+	if cg.match(all) != "" {
+		st.vad.SetEndSilence(st.cfg.ShortEndSilence)
+	}
+}
+
+// endUtterance finishes the decode and reports the result.
+func (st *sphinxStream) endUtterance(endWrite time.Time) {
+	st.emit(Event{Type: EventSpeechEnd, Grammar: st.utt.grammar, At: st.at()})
+	ev := st.result()
+	ev.Grammar, ev.At, ev.DecoderWait = st.utt.grammar, st.at(), st.utt.wait
+	ev.Latency = time.Since(endWrite)
+	if ev.Type == EventError {
+		st.log.Warn("asr: recognition failed", "grammar", st.utt.grammar, "err", ev.Err)
+	} else {
+		st.log.Debug("asr: result", "type", ev.Type, "intent", ev.Intent, "text", ev.Text,
+			"confidence", ev.Confidence, "latency", ev.Latency, "decoder_wait", ev.DecoderWait)
+	}
+	st.emit(ev)
+}
+
+func (st *sphinxStream) result() Event {
+	d := st.dec
+	st.dec = nil
+	if d != nil {
+		defer st.rec.release(d)
+	}
+	if st.utt.failed != nil {
+		if errors.Is(st.utt.failed, context.Canceled) {
+			return Event{Type: EventNoMatch}
+		}
+		return Event{Type: EventError, Err: st.utt.failed}
+	}
+	hyp, _, _, _, err := d.end()
+	if err != nil {
+		return Event{Type: EventError, Err: err}
+	}
+	all, words := cleanHyp(hyp)
+	st.log.Debug("asr: hypothesis", "grammar", st.utt.grammar, "hyp", all)
+	cg := st.rec.grammars[st.utt.grammar]
+	intent := cg.match(all)
+	conf := confidence(d.segments())
+	if intent == "" {
+		return Event{Type: EventNoMatch, Text: words, Confidence: conf}
+	}
+	ev := Event{Type: EventFinal, Intent: intent, Text: words, Confidence: conf}
+	switch intent {
+	case IntentDigits:
+		ev.Value, _ = ParseDigits(words)
+	case IntentAmount:
+		if c, ok := ParseAmount(words); ok {
+			ev.Value = FormatCents(c)
+		}
+	}
+	return ev
+}
+
+// confidence is the share of non-silence frames the grammar's words take.
+func confidence(segs []segment) float64 {
+	var word, garbage int
+	for _, s := range segs {
+		switch {
+		case len(s.word) > 0 && (s.word[0] == '<' || s.word[0] == '['):
+		case len(s.word) > len(garbagePrefix) && s.word[:len(garbagePrefix)] == garbagePrefix:
+			garbage += s.frames
+		default:
+			word += s.frames
+		}
+	}
+	if word+garbage == 0 {
+		return 0
+	}
+	return float64(word) / float64(word+garbage)
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/supportline/ivr/asr"
+	"github.com/supportline/ivr/media"
+)
+
+// asrCommand is `ivr asr`: tools around speech recognition.
+func asrCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "asr",
+		Usage: "speech recognition tools",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "eval",
+				Usage:     "run a corpus (DIR/corpus.tsv) through the call's recognition path and print accuracy, false accepts, RTF and latency",
+				ArgsUsage: "DIR",
+				Flags: append(asrFlags(),
+					&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
+					&cli.StringFlag{Name: "codec", Value: "PCMU", Usage: "G.711 law the clips go through: PCMU or PCMA"},
+					&cli.IntFlag{Name: "concurrency", Value: 1, Usage: "clips decoded at once"},
+					&cli.Float64Flag{Name: "min-intent-accuracy", Usage: "fail if intent accuracy is below this (0-1)"},
+					&cli.Float64Flag{Name: "max-false-accept", Value: 1, Usage: "fail if the false-accept rate is above this (0-1)"},
+					&cli.BoolFlag{Name: "errors", Usage: "list the clips that went wrong"},
+				),
+				Action: asrEval,
+			},
+			{
+				Name:      "load",
+				Usage:     "feed N concurrent streams in real time from a corpus and report whether they keep up",
+				ArgsUsage: "DIR",
+				Flags: append(asrFlags(),
+					&cli.IntFlag{Name: "streams", Value: 50, Usage: "concurrent streams (calls)"},
+					&cli.DurationFlag{Name: "duration", Value: 30 * time.Second, Usage: "how long each stream runs"},
+					&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
+				),
+				Action: asrLoad,
+			},
+		},
+	}
+}
+
+func asrFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "model-dir", Usage: "PocketSphinx model directory holding en-us/ and cmudict-en-us.dict (default: from pkg-config)"},
+		&cli.IntFlag{Name: "decoders", Usage: "decoder pool size (default 4 per CPU)"},
+		&cli.Float64Flag{Name: "noise", Usage: "band-fill noise RMS as a fraction of full scale (default 0.003; -1 disables)"},
+		&cli.Float64Flag{Name: "noise-lowcut", Usage: "band-fill noise lower edge in Hz (default 4000; -1 white)"},
+		&cli.DurationFlag{Name: "end-silence", Usage: "end-of-speech silence (default 400ms)"},
+		&cli.DurationFlag{Name: "short-end-silence", Usage: "end-of-speech silence once a complete phrase is heard (default 240ms; -1ns disables)"},
+		&cli.Float64Flag{Name: "garbage-weight", Usage: "weight of the out-of-grammar phone loop (default 1e-10)"},
+		&cli.StringSliceFlag{Name: "decoder-arg", Usage: "extra decoder argument pair, e.g. --decoder-arg=-beam --decoder-arg=1e-40"},
+		&cli.BoolFlag{Name: "verbose", Usage: "let PocketSphinx log to stderr"},
+	}
+}
+
+func newSphinxFromFlags(c *cli.Context, log *slog.Logger) (*asr.Sphinx, error) {
+	gs := asr.DefaultGrammars()
+	if w := c.Float64("garbage-weight"); w != 0 {
+		for _, g := range gs {
+			g.GarbageWeight = w
+		}
+	}
+	args := asr.DefaultDecoderArgs
+	if extra := c.StringSlice("decoder-arg"); len(extra) > 0 {
+		args = append(append([]string(nil), args...), extra...)
+	}
+	return asr.NewSphinx(asr.SphinxConfig{
+		ModelDir: c.String("model-dir"),
+		Decoders: c.Int("decoders"),
+		Grammars: gs,
+		FrontEnd: asr.FrontEndConfig{NoiseRMS: c.Float64("noise"), LowCut: c.Float64("noise-lowcut")},
+		Args:     args,
+		Log:      log,
+		Verbose:  c.Bool("verbose"),
+	})
+}
+
+func streamConfigFromFlags(c *cli.Context) asr.StreamConfig {
+	return asr.StreamConfig{
+		VAD:             asr.VADConfig{EndSilence: c.Duration("end-silence")},
+		ShortEndSilence: c.Duration("short-end-silence"),
+	}
+}
+
+func asrEval(c *cli.Context) error {
+	dir := c.Args().First()
+	if dir == "" {
+		return errors.New("asr eval: corpus directory missing")
+	}
+	codec, err := media.CodecByName(c.String("codec"))
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rec, err := newSphinxFromFlags(c, log)
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	start := time.Now()
+	rep, err := asr.Eval(c.Context, rec, dir, asr.EvalConfig{
+		Codec:       codec,
+		Stream:      streamConfigFromFlags(c),
+		Concurrency: c.Int("concurrency"),
+		Progress: func(done, total int, r asr.ClipResult) {
+			mark := "ok "
+			if r.GotIntent != r.Intent {
+				mark = "ERR"
+			}
+			fmt.Fprintf(os.Stderr, "\r[%d/%d] %s %-40s", done, total, mark, r.Path)
+		},
+	})
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(rep, rec, time.Since(start), c.Bool("errors"))
+	}
+	if rep.IntentAccuracy < c.Float64("min-intent-accuracy") {
+		return fmt.Errorf("asr eval: intent accuracy %.3f below %.3f", rep.IntentAccuracy, c.Float64("min-intent-accuracy"))
+	}
+	if rep.FalseAcceptRate > c.Float64("max-false-accept") {
+		return fmt.Errorf("asr eval: false-accept rate %.3f above %.3f", rep.FalseAcceptRate, c.Float64("max-false-accept"))
+	}
+	return nil
+}
+
+func printReport(rep *asr.Report, rec *asr.Sphinx, took time.Duration, listErrors bool) {
+	if listErrors {
+		for _, r := range rep.Results {
+			if r.GotIntent != r.Intent || (r.Intent != asr.IntentNone && r.GotText != r.Text) {
+				fmt.Printf("%-36s %-14s -> %-14s %q -> %q (conf %.2f)\n", r.Path, r.Intent, r.GotIntent, r.Text, r.GotText, r.Confidence)
+			}
+		}
+	}
+	st := rec.Stats()
+	fmt.Printf("clips                 %d (%d in grammar, %d out of grammar), %s\n", rep.Clips, rep.InGrammar, rep.OutOfGrammar, took.Round(time.Millisecond))
+	fmt.Printf("front-end             %s\n", rec.FrontEndString())
+	fmt.Printf("exact-phrase accuracy %.1f%%\n", 100*rep.ExactAccuracy)
+	fmt.Printf("intent accuracy       %.1f%%\n", 100*rep.IntentAccuracy)
+	fmt.Printf("word error rate       %.1f%%\n", 100*rep.WER)
+	fmt.Printf("false-accept rate     %.1f%%\n", 100*rep.FalseAcceptRate)
+	fmt.Printf("real-time factor      %.4f CPU (%.4f wall x concurrency %d)\n", rep.RTF, rep.WallRTF, rep.Concurrency)
+	fmt.Printf("end-of-speech->final  p50 %.1f ms, p95 %.1f ms (after the endpoint silence)\n", rep.LatencyP50MS, rep.LatencyP95MS)
+	fmt.Printf("decoder wait          p95 %.1f ms; pool %d, %d of %d utterances waited\n", rep.DecoderWaitP95MS, st.Size, st.Waited, st.Acquired)
+}
+
+func asrLoad(c *cli.Context) error {
+	dir := c.Args().First()
+	if dir == "" {
+		return errors.New("asr load: corpus directory missing")
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rec, err := newSphinxFromFlags(c, log)
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	fmt.Fprintf(os.Stderr, "feeding %d streams in real time for %s...\n", c.Int("streams"), c.Duration("duration"))
+	rep, err := asr.Load(c.Context, rec, dir, asr.LoadConfig{
+		Streams:  c.Int("streams"),
+		Duration: c.Duration("duration"),
+		Stream:   streamConfigFromFlags(c),
+	})
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return json.NewEncoder(os.Stdout).Encode(rep)
+	}
+	st := rec.Stats()
+	fmt.Printf("streams               %d for %.0f s, %d utterances, %d correct (%.1f%%)\n", rep.Streams, rep.DurationSec,
+		rep.Utterances, rep.Correct, 100*float64(rep.Correct)/float64(max(1, rep.Utterances)))
+	fmt.Printf("CPU                   %.2f cores, RTF per stream %.4f\n", rep.CPUUse, rep.RTF)
+	fmt.Printf("end-of-speech->final  p50 %.1f ms, p95 %.1f ms, max %.1f ms\n", rep.LatencyP50MS, rep.LatencyP95MS, rep.LatencyMaxMS)
+	fmt.Printf("decoder wait          p95 %.1f ms, max %.1f ms; pool %d, %d of %d utterances waited\n", rep.WaitP95MS, rep.WaitMaxMS, st.Size, st.Waited, st.Acquired)
+	fmt.Printf("blocked writes        %d frames\n", rep.LateFrames)
+	return nil
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Synthesises the ASR accuracy corpus: caller phrases for every dialog step,
+# spoken by espeak-ng across accents, voices, speeds and pitches, padded with
+# silence, mixed with line noise, at 8 kHz mono 16-bit (the phone rate).
+#
+#   scripts/gen-corpus.sh [OUT_DIR] [CLIPS_PER_PHRASE] [SEED]
+#
+# OUT_DIR defaults to testdata/corpus (git-ignored); it gets clips/*.wav and
+# corpus.tsv (header "path step intent text", see `ivr asr eval`). The same
+# seed gives the same corpus. Needs espeak-ng and sox.
+set -euo pipefail
+
+out=${1:-testdata/corpus}
+per=${2:-3}
+RANDOM=${3:-42}
+
+for t in espeak-ng sox; do
+  command -v "$t" >/dev/null || { echo "gen-corpus: $t not found (scripts/install-deps.sh)" >&2; exit 1; }
+done
+
+mkdir -p "$out/clips"
+tsv="$out/corpus.tsv"
+printf 'path\tstep\tintent\ttext\n' >"$tsv"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+accents=(en-us en-us en-us en-us-nyc en en-gb-x-rp en-029 en-gb-scotland)
+variants=("" +m1 +m2 +m3 +m4 +m5 +m7 +f1 +f2 +f3 +f4 +f5 +klatt)
+noises=(none none whitenoise pinknoise pinknoise brownnoise)
+
+n=0
+# clip STEP INTENT TEXT [SPOKEN]: synthesise one clip; SPOKEN (default TEXT)
+# is what espeak-ng says, TEXT is the expected transcript.
+clip() {
+  local step=$1 intent=$2 text=$3 spoken=${4:-$3}
+  local accent=${accents[RANDOM % ${#accents[@]}]}
+  local variant=${variants[RANDOM % ${#variants[@]}]}
+  local speed=$((130 + RANDOM % 60)) pitch=$((30 + RANDOM % 40))
+  local noise=${noises[RANDOM % ${#noises[@]}]}
+  local vol=$(printf '0.%03d' $((3 + RANDOM % 15)))    # speech peak level
+  local nvol=$(printf '0.%04d' $((5 + RANDOM % 60)))  # noise level
+  local lead=$(printf '0.%d' $((3 + RANDOM % 6)))
+  n=$((n + 1))
+  local name
+  name=$(printf '%s-%s-%04d.wav' "$step" "$intent" "$n")
+  espeak-ng -v "$accent$variant" -s "$speed" -p "$pitch" -w "$tmp/raw.wav" "$spoken"
+  sox -q "$tmp/raw.wav" -r 8000 -c 1 -b 16 "$tmp/s.wav" norm -1 vol "0.$((4 + RANDOM % 5))" pad "$lead" 1.0
+  if [ "$noise" = none ]; then
+    cp "$tmp/s.wav" "$out/clips/$name"
+  else
+    local dur
+    dur=$(soxi -D "$tmp/s.wav")
+    sox -q -n -r 8000 -c 1 -b 16 "$tmp/n.wav" synth "$dur" "$noise" vol "$nvol"
+    sox -q -m "$tmp/s.wav" "$tmp/n.wav" -b 16 "$out/clips/$name"
+  fi
+  : "$vol"
+  printf 'clips/%s\t%s\t%s\t%s\n' "$name" "$step" "$intent" "$text" >>"$tsv"
+}
+
+# phrases STEP INTENT PHRASE...: every phrase, CLIPS_PER_PHRASE times.
+phrases() {
+  local step=$1 intent=$2
+  shift 2
+  local p i
+  for p in "$@"; do
+    for ((i = 0; i < per; i++)); do clip "$step" "$intent" "$p"; done
+  done
+}
+
+phrases main balance "what is my balance" "what's my account balance" "i'd like to check my balance" \
+  "balance please" "how much do i owe" "can i hear my balance"
+phrases main next_payment "when is my next payment due" "when's my next payment" "what's the due date" \
+  "i need to know my next payment date" "how much is my next payment"
+phrases main make_payment "i want to make a payment" "i'd like to pay my bill" "make a payment" \
+  "can i pay now" "i want to pay it off"
+phrases main payment_status "did my payment go through" "what's the status of my last payment" \
+  "i want to check on my payment" "was my payment received" "payment status"
+phrases main agent "agent" "representative" "i want to talk to an agent" "let me speak to a real person" \
+  "can i talk to someone" "operator please" "get me a human" "i need to speak with a representative" \
+  "customer service"
+# Agent requests inside longer sentences: the expected text is the whole
+# sentence, the grammar only has to find the request in it.
+phrases main agent "this is ridiculous i just want a real person" \
+  "i have been waiting forever give me an agent"
+phrases main repeat "can you repeat that" "say that again please" "repeat" "what did you say" "pardon"
+phrases main goodbye "goodbye" "bye bye" "that's all thanks" "i'm done thank you"
+phrases confirm yes "yes" "yeah" "yes please" "that's right" "correct" "yep"
+phrases confirm no "no" "no thanks" "nope" "that's wrong" "no it isn't"
+phrases digits digits "one two three four" "four oh one two" "nine eight seven six five four" \
+  "zero five five one two three four five"
+phrases amount amount "three hundred twenty one dollars and nine cents" "fifty dollars" \
+  "one thousand two hundred dollars" "forty five fifty" "twelve cents" "ninety nine dollars and ninety nine cents"
+
+# Out of grammar: fillers, unrelated sentences and noises must give no-match.
+phrases main none "umm" "uh" "hmm" "the weather is lovely today" "my dog ate my homework" \
+  "what time does the store open" "i like pizza with extra cheese" "hello is anybody there" \
+  "the quick brown fox jumps over the lazy dog" "tell me a joke"
+phrases confirm none "umm" "i don't know" "what was the question" "maybe later"
+# A cough-like noise burst and a door slam: no speech at all.
+for ((i = 0; i < per * 3; i++)); do
+  n=$((n + 1))
+  name=$(printf 'main-none-%04d.wav' "$n")
+  sox -q -n -r 8000 -c 1 -b 16 "$tmp/c.wav" synth 0.$((25 + RANDOM % 30)) brownnoise vol 0.$((3 + RANDOM % 5)) \
+    fade q 0.02 0 0.15 pad 0.5 1.0
+  sox -q -n -r 8000 -c 1 -b 16 "$tmp/n.wav" synth "$(soxi -D "$tmp/c.wav")" pinknoise vol 0.00$((2 + RANDOM % 5))
+  sox -q -m "$tmp/c.wav" "$tmp/n.wav" -b 16 "$out/clips/$name"
+  printf 'clips/%s\tmain\tnone\t\n' "$name" >>"$tsv"
+done
+
+echo "gen-corpus: $n clips in $out ($(du -sh "$out" | cut -f1))"
