@@ -227,16 +227,20 @@ func (s *Session) latch(src netip.AddrPort) {
 	s.log.Info("rtp remote latched", "from", *old, "to", addr)
 }
 
-// playout plays n frames out of the jitter buffer into the sink.
-func (s *Session) playout(pcm []int16, n int) {
+// playout plays n frames out of the jitter buffer into the sink. Once the
+// sink has had a frame it gets one every 20 ms, silence while the buffer has
+// nothing (e.g. refilling after a new SSRC).
+func (sd *sender) playout(n int) {
+	s := sd.s
 	for range n {
 		s.recvMu.Lock()
-		kind := s.rx.jb.Pop(pcm)
+		kind := s.rx.jb.Pop(sd.rxpcm[:])
 		s.recvMu.Unlock()
-		if kind == FrameNone || s.cfg.Sink == nil {
+		if s.cfg.Sink == nil || kind == FrameNone && !sd.sinkStarted {
 			continue
 		}
-		if err := s.cfg.Sink.WriteSample(pcm); err != nil {
+		sd.sinkStarted = true
+		if err := s.cfg.Sink.WriteSample(sd.rxpcm[:]); err != nil {
 			s.log.Debug("rtp sink write failed", "sink", s.cfg.Sink.String(), "err", err)
 		}
 	}

@@ -128,18 +128,19 @@ func (s *Session) SendDTMF(ctx context.Context, digits string, dur, gap time.Dur
 
 // sender is the state of the pacing loop: the one outgoing RTP stream.
 type sender struct {
-	s          *Session
-	ssrc       uint32
-	seq        uint16
-	ts0        uint32
-	start      time.Time
-	frames     int64 // media frames elapsed (index of the next frame)
-	needMarker bool
-	job        *dtmfJob
-	silence    []byte
-	pcm        [FrameSamples]int16
-	rxpcm      [FrameSamples]int16
-	pkt        [rtpHeaderSize + 2*FrameSamples]byte
+	s           *Session
+	ssrc        uint32
+	seq         uint16
+	ts0         uint32
+	start       time.Time
+	frames      int64 // media frames elapsed (index of the next frame)
+	needMarker  bool
+	sinkStarted bool
+	job         *dtmfJob
+	silence     []byte
+	pcm         [FrameSamples]int16
+	rxpcm       [FrameSamples]int16
+	pkt         [rtpHeaderSize + 2*FrameSamples]byte
 }
 
 func newSender(s *Session) *sender {
@@ -207,7 +208,7 @@ func (sd *sender) tick(now time.Time) {
 	for ; sd.frames < due; sd.frames++ {
 		sd.sendFrame()
 	}
-	sd.s.playout(sd.rxpcm[:], int(min(behind, maxCatchUp+1)))
+	sd.playout(int(min(behind, maxCatchUp+1)))
 }
 
 // canSend reports whether packets can go out now.

@@ -141,12 +141,15 @@ func (s *Session) Run(ctx context.Context) error {
 	cancel()
 	_ = s.conn.SetReadDeadline(time.Now()) // wake the read loop; fails harmlessly once closed
 	wg.Wait()
-	close(s.dtmfOut)
 	return err
 }
 
+// finish marks the session done; no goroutine of Run is left to send DTMF.
 func (s *Session) finish() {
-	s.doneOnce.Do(func() { close(s.done) })
+	s.doneOnce.Do(func() {
+		close(s.dtmfOut)
+		close(s.done)
+	})
 }
 
 // Close stops the session and closes its ports. It is idempotent and does
@@ -200,7 +203,7 @@ func (s *Session) SetDirection(send, recv bool) {
 
 // DTMF returns the key presses received as RFC 4733 events, one per press,
 // reported when the first packet of the event arrives (Source DTMFRFC4733).
-// The channel is closed when Run returns. Presses are dropped (and logged)
+// The channel is closed when Run returns (or by Close if Run never ran). Presses are dropped (and logged)
 // if nobody reads them.
 func (s *Session) DTMF() <-chan DTMF { return s.dtmfOut }
 
