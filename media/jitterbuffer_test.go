@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// idCodec decodes each payload byte b to the sample b*64, so a frame's
+// testIDCodec decodes each payload byte b to the sample b*64, so a frame's
 // first sample tells which packet it came from.
-var idCodec = Codec{
+var testIDCodec = Codec{
 	Name: "ID", ClockRate: SampleRate,
 	Encode: func(dst []byte, src []int16) []byte { return dst },
 	Decode: func(dst []int16, p []byte) []int16 {
@@ -18,12 +18,12 @@ var idCodec = Codec{
 	},
 }
 
-func idOf(seq uint16) byte { return byte(seq%200) + 20 }
+func jbID(seq uint16) byte { return byte(seq%200) + 20 }
 
-func payloadFor(seq uint16) []byte {
+func jbPayload(seq uint16) []byte {
 	p := make([]byte, FrameSamples)
 	for i := range p {
-		p[i] = idOf(seq)
+		p[i] = jbID(seq)
 	}
 	return p
 }
@@ -37,7 +37,7 @@ type jbStep struct {
 	sample int16  // for FrameConcealed: expected first sample
 }
 
-func played(seq uint16, push ...uint16) jbStep {
+func jbPlayed(seq uint16, push ...uint16) jbStep {
 	return jbStep{push: push, want: FramePlayed, seq: seq}
 }
 
@@ -53,32 +53,32 @@ func TestJitterBuffer(t *testing.T) {
 			name: "in order",
 			steps: []jbStep{
 				{push: []uint16{100}, want: FrameNone},
-				played(100, 101), played(101, 102), played(102, 103), played(103),
+				jbPlayed(100, 101), jbPlayed(101, 102), jbPlayed(102, 103), jbPlayed(103),
 			},
 		},
 		{
 			name: "reordered",
 			steps: []jbStep{
-				played(10, 10, 12), // 11 may still come in time
-				played(11, 11), played(12),
+				jbPlayed(10, 10, 12), // 11 may still come in time
+				jbPlayed(11, 11), jbPlayed(12),
 			},
 		},
 		{
 			name: "duplicates",
 			steps: []jbStep{
 				{push: []uint16{5, 5}, want: FrameNone},
-				played(5, 6, 6), played(6, 7, 5), played(7),
+				jbPlayed(5, 6, 6), jbPlayed(6, 7, 5), jbPlayed(7),
 			},
 			want: counts{dup: 2, late: 1},
 		},
 		{
 			name: "loss concealed with attenuated repeats then silence",
 			steps: []jbStep{
-				played(0, 0, 1), played(1),
-				{push: []uint16{5, 6}, want: FrameConcealed, sample: int16(idOf(1)) * 64 >> 1},
-				{want: FrameConcealed, sample: int16(idOf(1)) * 64 >> 2},
-				{want: FrameConcealed, sample: int16(idOf(1)) * 64 >> 3},
-				played(5), played(6),
+				jbPlayed(0, 0, 1), jbPlayed(1),
+				{push: []uint16{5, 6}, want: FrameConcealed, sample: int16(jbID(1)) * 64 >> 1},
+				{want: FrameConcealed, sample: int16(jbID(1)) * 64 >> 2},
+				{want: FrameConcealed, sample: int16(jbID(1)) * 64 >> 3},
+				jbPlayed(5), jbPlayed(6),
 			},
 			want: counts{concealed: 3},
 		},
@@ -86,68 +86,68 @@ func TestJitterBuffer(t *testing.T) {
 			name: "wrap at 65535",
 			steps: []jbStep{
 				{push: []uint16{65534}, want: FrameNone},
-				played(65534, 0), played(65535, 65535), played(0, 1), played(1, 2), played(2),
+				jbPlayed(65534, 0), jbPlayed(65535, 65535), jbPlayed(0, 1), jbPlayed(1, 2), jbPlayed(2),
 			},
 		},
 		{
 			name: "late packet dropped",
 			steps: []jbStep{
-				played(1, 1, 2), played(2, 3), played(3, 2),
+				jbPlayed(1, 1, 2), jbPlayed(2, 3), jbPlayed(3, 2),
 			},
 			want: counts{late: 1},
 		},
 		{
 			name: "new SSRC resets",
 			steps: []jbStep{
-				played(7, 7, 8),
+				jbPlayed(7, 7, 8),
 				{push: []uint16{40000}, want: FrameNone}, // after Reset: refill
-				played(40000, 40001), played(40001),
+				jbPlayed(40000, 40001), jbPlayed(40001),
 			},
 			reset: 1,
 		},
 		{
 			name: "big sequence jump resyncs",
 			steps: []jbStep{
-				played(7, 7, 8), played(8),
+				jbPlayed(7, 7, 8), jbPlayed(8),
 				{push: []uint16{3000}, want: FrameNone},
-				played(3000, 3001),
+				jbPlayed(3000, 3001),
 			},
 			want: counts{resyncs: 1},
 		},
 		{
 			name: "burst after a pause is cut back to the target",
 			steps: []jbStep{
-				played(0, 0, 1), played(1),
-				{want: FrameConcealed, sample: int16(idOf(1)) * 64 >> 1}, // underrun: hold
-				{want: FrameConcealed, sample: int16(idOf(1)) * 64 >> 2},
-				{want: FrameConcealed, sample: int16(idOf(1)) * 64 >> 3},
-				{want: FrameConcealed, sample: 0},          // then silence
-				played(10, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), // 2..9 dropped
-				played(11),
+				jbPlayed(0, 0, 1), jbPlayed(1),
+				{want: FrameConcealed, sample: int16(jbID(1)) * 64 >> 1}, // underrun: hold
+				{want: FrameConcealed, sample: int16(jbID(1)) * 64 >> 2},
+				{want: FrameConcealed, sample: int16(jbID(1)) * 64 >> 3},
+				{want: FrameConcealed, sample: 0},            // then silence
+				jbPlayed(10, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), // 2..9 dropped
+				jbPlayed(11),
 			},
 			want: counts{dropped: 8, concealed: 4},
 		},
 		{
 			name: "telephone-event packets play as silence, not loss",
 			steps: []jbStep{
-				played(0, 0, 1),
+				jbPlayed(0, 0, 1),
 				{event: []uint16{2, 3}, want: FramePlayed, seq: 1},
 				{want: FrameEvent},
 				{push: []uint16{4}, want: FrameEvent},
-				played(4, 5),
+				jbPlayed(4, 5),
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			jb := NewJitterBuffer(idCodec, 40*time.Millisecond)
+			jb := NewJitterBuffer(testIDCodec, 40*time.Millisecond)
 			dst := make([]int16, FrameSamples)
 			for i, st := range tt.steps {
 				if tt.reset != 0 && i == tt.reset {
 					jb.Reset()
 				}
 				for _, seq := range st.push {
-					jb.Push(seq, payloadFor(seq))
+					jb.Push(seq, jbPayload(seq))
 				}
 				for _, seq := range st.event {
 					jb.PushEvent(seq)
@@ -158,7 +158,7 @@ func TestJitterBuffer(t *testing.T) {
 				}
 				switch got {
 				case FramePlayed:
-					if want := int16(idOf(st.seq)) * 64; dst[0] != want || dst[FrameSamples-1] != want {
+					if want := int16(jbID(st.seq)) * 64; dst[0] != want || dst[FrameSamples-1] != want {
 						t.Fatalf("step %d: played sample %d, want packet %d (%d)", i, dst[0], st.seq, want)
 					}
 				case FrameConcealed:
@@ -183,17 +183,17 @@ func TestJitterBuffer(t *testing.T) {
 // TestJitterBufferShrinks checks that a delay above the target for a whole
 // second is brought down by one frame.
 func TestJitterBufferShrinks(t *testing.T) {
-	jb := NewJitterBuffer(idCodec, 40*time.Millisecond)
+	jb := NewJitterBuffer(testIDCodec, 40*time.Millisecond)
 	dst := make([]int16, FrameSamples)
 	for seq := range uint16(3) {
-		jb.Push(seq, payloadFor(seq))
+		jb.Push(seq, jbPayload(seq))
 	}
 	seq := uint16(3)
 	for range 2 * jbShrinkWindow {
 		if k := jb.Pop(dst); k != FramePlayed {
 			t.Fatalf("Pop = %v", k)
 		}
-		jb.Push(seq, payloadFor(seq))
+		jb.Push(seq, jbPayload(seq))
 		seq++
 	}
 	if s := jb.Stats(); s.Dropped != 1 {
@@ -205,7 +205,7 @@ func TestJitterBufferShrinks(t *testing.T) {
 }
 
 func TestJitterBufferOddPayloads(t *testing.T) {
-	jb := NewJitterBuffer(idCodec, 20*time.Millisecond)
+	jb := NewJitterBuffer(testIDCodec, 20*time.Millisecond)
 	dst := make([]int16, FrameSamples)
 	jb.Push(1, []byte{30, 30, 30})           // short: padded with silence
 	jb.Push(2, make([]byte, 3*FrameSamples)) // long: cut

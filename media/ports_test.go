@@ -14,13 +14,13 @@ func TestNewPortAllocatorValidates(t *testing.T) {
 		low, high int
 		ok        bool
 	}{
-		{"ok", loopback, 20000, 20099, true},
-		{"one pair", loopback, 20000, 20001, true},
-		{"odd low", loopback, 20001, 20099, false},
-		{"low = high", loopback, 20000, 20000, false},
-		{"low > high", loopback, 20002, 20000, false},
-		{"privileged", loopback, 1000, 2000, false},
-		{"above 65535", loopback, 65534, 65536, false},
+		{"ok", testLoopback, 20000, 20099, true},
+		{"one pair", testLoopback, 20000, 20001, true},
+		{"odd low", testLoopback, 20001, 20099, false},
+		{"low = high", testLoopback, 20000, 20000, false},
+		{"low > high", testLoopback, 20002, 20000, false},
+		{"privileged", testLoopback, 1000, 2000, false},
+		{"above 65535", testLoopback, 65534, 65536, false},
 		{"invalid address", netip.Addr{}, 20000, 20099, false},
 	}
 	for _, tt := range tests {
@@ -36,12 +36,12 @@ func TestNewPortAllocatorValidates(t *testing.T) {
 	}
 }
 
-// freeRange finds n free port pairs in a row on loopback, so the tests below
+// freeRange finds n free port pairs in a row on testLoopback, so the tests below
 // do not depend on what else runs on the machine.
 func freeRange(t *testing.T, pairs int) int {
 	t.Helper()
 	for base := 34000; base < 40000; base += 2 * pairs {
-		a, err := NewPortAllocator(loopback, base, base+2*pairs-1)
+		a, err := NewPortAllocator(testLoopback, base, base+2*pairs-1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,14 +60,14 @@ func freeRange(t *testing.T, pairs int) int {
 			return base
 		}
 	}
-	t.Skip("no free port range on loopback")
+	t.Skip("no free port range on testLoopback")
 	return 0
 }
 
 func TestPortAllocator(t *testing.T) {
 	checkLeaks(t)
 	base := freeRange(t, 3)
-	a, err := NewPortAllocator(loopback, base, base+5)
+	a, err := NewPortAllocator(testLoopback, base, base+5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestPortAllocator(t *testing.T) {
 		}
 		rtp := pp.RTPAddr()
 		rtcp := pp.RTCP.LocalAddr().(*net.UDPAddr).AddrPort()
-		if rtp.Port()%2 != 0 || rtcp.Port() != rtp.Port()+1 || rtp.Addr() != loopback {
+		if rtp.Port()%2 != 0 || rtcp.Port() != rtp.Port()+1 || rtp.Addr() != testLoopback {
 			t.Errorf("pair %d: RTP %v RTCP %v", i, rtp, rtcp)
 		}
 		if want := uint16(base + 2*i); rtp.Port() != want {
@@ -133,7 +133,7 @@ func TestPortAllocatorSkipsPortsInUse(t *testing.T) {
 		}
 		defer c.Close()
 	}
-	a, err := NewPortAllocator(loopback, base, base+5)
+	a, err := NewPortAllocator(testLoopback, base, base+5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestPortAllocatorSkipsPortsInUse(t *testing.T) {
 
 func TestPortAllocatorRoundRobin(t *testing.T) {
 	base := freeRange(t, 3)
-	a, err := NewPortAllocator(loopback, base, base+5)
+	a, err := NewPortAllocator(testLoopback, base, base+5)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func pressPackets(ts uint32, code uint8, frames int) []evp {
 	return append(ps, last, last)
 }
 
-func concat(parts ...[]evp) []evp {
+func concatEvp(parts ...[]evp) []evp {
 	var out []evp
 	for _, p := range parts {
 		out = append(out, p...)
@@ -112,19 +112,19 @@ func TestEventReceiver(t *testing.T) {
 		dur     []time.Duration // Duration of each press, if checked
 	}{
 		{"one press", press5, "5", []time.Duration{20 * time.Millisecond}},
-		{"two presses", concat(press5, press6), "56", nil},
-		{"same key twice", concat(press5, pressPackets(2600, 5, 5)), "55", nil},
+		{"two presses", concatEvp(press5, press6), "56", nil},
+		{"same key twice", concatEvp(press5, pressPackets(2600, 5, 5)), "55", nil},
 		{"lost start", press5[2:], "5", []time.Duration{60 * time.Millisecond}},
 		{"only the end packets", press5[4:], "5", []time.Duration{100 * time.Millisecond}},
-		{"lost end, next event starts", concat(press5[:3], press6), "56", nil},
-		{"lost end, same key again", concat(press5[:3], pressPackets(2600, 5, 5)), "55", nil},
-		{"duplicated packets", concat(press5[:2], press5[:2], press5[1:], press5[4:]), "5", nil},
+		{"lost end, next event starts", concatEvp(press5[:3], press6), "56", nil},
+		{"lost end, same key again", concatEvp(press5[:3], pressPackets(2600, 5, 5)), "55", nil},
+		{"duplicated packets", concatEvp(press5[:2], press5[:2], press5[1:], press5[4:]), "5", nil},
 		{"reordered within a press", []evp{press5[1], press5[0], press5[3], press5[2], press5[4]}, "5", []time.Duration{40 * time.Millisecond}},
-		{"late end of the previous press", concat(press5[:4], press6[:2], press5[4:], press6[2:]), "56", nil},
+		{"late end of the previous press", concatEvp(press5[:4], press6[:2], press5[4:], press6[2:]), "56", nil},
 		{"long press over the duration wrap", longPress(1000, 1), "1", nil},
-		{"long press then the same key", concat(longPress(1000, 1), pressPackets(1000+0xFFFF+3000, 1, 5)), "11", nil},
+		{"long press then the same key", concatEvp(longPress(1000, 1), pressPackets(1000+0xFFFF+3000, 1, 5)), "11", nil},
 		{"flash is not a key", pressPackets(1000, 16, 5), "", nil},
-		{"timestamp wrap", concat(pressPackets(0xFFFFFF00, 9, 5), pressPackets(0x100, 0, 5)), "90", nil},
+		{"timestamp wrap", concatEvp(pressPackets(0xFFFFFF00, 9, 5), pressPackets(0x100, 0, 5)), "90", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

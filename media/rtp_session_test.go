@@ -14,11 +14,11 @@ import (
 	"go.uber.org/goleak"
 )
 
-var loopback = netip.MustParseAddr("127.0.0.1")
+var testLoopback = netip.MustParseAddr("127.0.0.1")
 
 // testPorts is shared by the tests of this package; it skips ports in use.
 var testPorts = func() *PortAllocator {
-	a, err := NewPortAllocator(loopback, 31000, 33999)
+	a, err := NewPortAllocator(testLoopback, 31000, 33999)
 	if err != nil {
 		return nil
 	}
@@ -42,20 +42,25 @@ func allocPorts(t testing.TB) *PortPair {
 	return pp
 }
 
-// toneSource is a sine at freq Hz and peak amplitude amp.
-func toneSource(freq, amp float64) Source {
+// rtpTestTone is a sine at freq Hz (whole Hz) and peak amplitude amp, read
+// from a one-second table so the source costs what a prompt player costs.
+func rtpTestTone(freq, amp float64) Source {
+	table := make([]int16, SampleRate)
+	for i := range table {
+		table[i] = int16(amp * math.Sin(2*math.Pi*freq*float64(i)/SampleRate))
+	}
 	n := 0
 	return SourceFunc(func(f []int16) bool {
-		for i := range f {
-			f[i] = int16(amp * math.Sin(2*math.Pi*freq*float64(n)/SampleRate))
-			n++
+		n += copy(f, table[n:])
+		if n == len(table) {
+			n = 0
 		}
 		return true
 	})
 }
 
-// countSource plays frames frames of a constant value, then ends.
-func countSource(frames int, v int16) Source {
+// rtpTestConst plays frames frames of a constant value, then ends.
+func rtpTestConst(frames int, v int16) Source {
 	return SourceFunc(func(f []int16) bool {
 		if frames == 0 {
 			return false
@@ -70,18 +75,20 @@ func countSource(frames int, v int16) Source {
 
 // collector is a PCM16Writer that keeps what it gets and signals when it
 // has want frames.
-type collector struct {
+type frameCollector struct {
 	mu     sync.Mutex
 	frames [][]int16
 	want   int
 	full   chan struct{}
 }
 
-func newCollector(want int) *collector { return &collector{want: want, full: make(chan struct{})} }
+func newFrameCollector(want int) *frameCollector {
+	return &frameCollector{want: want, full: make(chan struct{})}
+}
 
-func (c *collector) String() string  { return "collector" }
-func (c *collector) SampleRate() int { return SampleRate }
-func (c *collector) WriteSample(f []int16) error {
+func (c *frameCollector) String() string  { return "collector" }
+func (c *frameCollector) SampleRate() int { return SampleRate }
+func (c *frameCollector) WriteSample(f []int16) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.frames = append(c.frames, append([]int16(nil), f...))
@@ -91,20 +98,20 @@ func (c *collector) WriteSample(f []int16) error {
 	return nil
 }
 
-func (c *collector) snapshot() [][]int16 {
+func (c *frameCollector) snapshot() [][]int16 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([][]int16(nil), c.frames...)
 }
 
-// runSession runs s in the background; the returned channel gets Run's result.
-func runSession(ctx context.Context, s *Session) <-chan error {
+// rtpRun runs s in the background; the returned channel gets Run's result.
+func rtpRun(ctx context.Context, s *Session) <-chan error {
 	ch := make(chan error, 1)
 	go func() { ch <- s.Run(ctx) }()
 	return ch
 }
 
-func waitRun(t *testing.T, ch <-chan error) error {
+func rtpWaitRun(t *testing.T, ch <-chan error) error {
 	t.Helper()
 	select {
 	case err := <-ch:
@@ -115,7 +122,7 @@ func waitRun(t *testing.T, ch <-chan error) error {
 	}
 }
 
-func waitFor(t *testing.T, ch <-chan struct{}, what string) {
+func rtpWait(t *testing.T, ch <-chan struct{}, what string) {
 	t.Helper()
 	select {
 	case <-ch:
@@ -124,7 +131,7 @@ func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
-// newTestSession makes a session on fresh loopback ports.
+// newTestSession makes a session on fresh testLoopback ports.
 func newTestSession(t *testing.T, cfg SessionConfig) *Session {
 	t.Helper()
 	if cfg.Ports == nil {
@@ -142,7 +149,7 @@ func newTestSession(t *testing.T, cfg SessionConfig) *Session {
 }
 
 // pair makes two sessions pointed at each other.
-func pair(t *testing.T, a, b SessionConfig) (*Session, *Session) {
+func sessionPair(t *testing.T, a, b SessionConfig) (*Session, *Session) {
 	t.Helper()
 	sa := newTestSession(t, a)
 	sb := newTestSession(t, b)
@@ -151,7 +158,7 @@ func pair(t *testing.T, a, b SessionConfig) (*Session, *Session) {
 	return sa, sb
 }
 
-func rms(f []int16) float64 {
+func testRMS(f []int16) float64 {
 	var s float64
 	for _, v := range f {
 		s += float64(v) * float64(v)
@@ -159,8 +166,8 @@ func rms(f []int16) float64 {
 	return math.Sqrt(s / float64(len(f)))
 }
 
-// zeroCrossFreq estimates the frequency of a tone by counting zero crossings.
-func zeroCrossFreq(x []int16) float64 {
+// testZeroCrossFreq estimates the frequency of a tone by counting zero crossings.
+func testZeroCrossFreq(x []int16) float64 {
 	n := 0
 	for i := 1; i < len(x); i++ {
 		if (x[i-1] < 0) != (x[i] < 0) {
@@ -174,17 +181,17 @@ func TestSessionToneArrives(t *testing.T) {
 	checkLeaks(t)
 	for _, codec := range []Codec{PCMU, PCMA} {
 		t.Run(codec.Name, func(t *testing.T) {
-			col := newCollector(40)
-			a, b := pair(t, SessionConfig{Codec: codec}, SessionConfig{Codec: codec, Sink: col})
-			a.SetSource(toneSource(1000, 8000))
+			col := newFrameCollector(40)
+			a, b := sessionPair(t, SessionConfig{Codec: codec}, SessionConfig{Codec: codec, Sink: col})
+			a.SetSource(rtpTestTone(1000, 8000))
 			ctx, cancel := context.WithCancel(t.Context())
-			ra, rb := runSession(ctx, a), runSession(ctx, b)
-			waitFor(t, col.full, "40 frames")
+			ra, rb := rtpRun(ctx, a), rtpRun(ctx, b)
+			rtpWait(t, col.full, "40 frames")
 			cancel()
-			if err := waitRun(t, ra); err != nil {
+			if err := rtpWaitRun(t, ra); err != nil {
 				t.Errorf("Run a: %v", err)
 			}
-			if err := waitRun(t, rb); err != nil {
+			if err := rtpWaitRun(t, rb); err != nil {
 				t.Errorf("Run b: %v", err)
 			}
 			frames := col.snapshot()
@@ -194,10 +201,10 @@ func TestSessionToneArrives(t *testing.T) {
 				pcm = append(pcm, f...)
 			}
 			want := 8000 / math.Sqrt2
-			if got := rms(pcm); math.Abs(got-want) > 0.05*want {
+			if got := testRMS(pcm); math.Abs(got-want) > 0.05*want {
 				t.Errorf("level: rms %.0f, want %.0f±5%%", got, want)
 			}
-			if f := zeroCrossFreq(pcm); math.Abs(f-1000) > 20 {
+			if f := testZeroCrossFreq(pcm); math.Abs(f-1000) > 20 {
 				t.Errorf("frequency %.0f Hz, want 1000", f)
 			}
 			st := b.Stats()
@@ -215,13 +222,13 @@ func TestSessionToneArrives(t *testing.T) {
 func TestSessionCloseIdempotent(t *testing.T) {
 	checkLeaks(t)
 	s := newTestSession(t, SessionConfig{Remote: netip.MustParseAddrPort("127.0.0.1:9")})
-	done := runSession(t.Context(), s)
+	done := rtpRun(t.Context(), s)
 	for range 3 {
 		if err := s.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	}
-	if err := waitRun(t, done); err != nil {
+	if err := rtpWaitRun(t, done); err != nil {
 		t.Errorf("Run after Close: %v", err)
 	}
 	if _, ok := <-s.DTMF(); ok {
@@ -246,7 +253,7 @@ func TestSessionInactivityTimeout(t *testing.T) {
 	checkLeaks(t)
 	s := newTestSession(t, SessionConfig{InactivityTimeout: 100 * time.Millisecond})
 	start := time.Now()
-	err := waitRun(t, runSession(t.Context(), s))
+	err := rtpWaitRun(t, rtpRun(t.Context(), s))
 	if !errors.Is(err, ErrRTPTimeout) {
 		t.Fatalf("Run: %v, want ErrRTPTimeout", err)
 	}
@@ -261,25 +268,25 @@ func TestSessionNoTimeoutWhileNotReceiving(t *testing.T) {
 	s.SetDirection(true, false)
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
-	if err := waitRun(t, runSession(ctx, s)); err != nil {
+	if err := rtpWaitRun(t, rtpRun(ctx, s)); err != nil {
 		t.Fatalf("Run: %v, want nil (timeout suspended while !recv)", err)
 	}
 }
 
 // capture reads raw packets sent to a plain UDP socket.
-type capture struct {
+type rtpCapture struct {
 	conn *net.UDPConn
 	ch   chan rtp.Packet
 	done chan struct{}
 }
 
-func newCapture(t *testing.T) *capture {
+func newRTPCapture(t *testing.T) *rtpCapture {
 	t.Helper()
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &capture{conn: conn, ch: make(chan rtp.Packet, 1024), done: make(chan struct{})}
+	c := &rtpCapture{conn: conn, ch: make(chan rtp.Packet, 1024), done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		buf := make([]byte, 1500)
@@ -301,14 +308,14 @@ func newCapture(t *testing.T) *capture {
 	return c
 }
 
-func (c *capture) close() {
+func (c *rtpCapture) close() {
 	_ = c.conn.Close()
 	<-c.done
 }
 
-func (c *capture) addr() netip.AddrPort { return c.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
+func (c *rtpCapture) addr() netip.AddrPort { return c.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
 
-func (c *capture) next(t *testing.T) rtp.Packet {
+func (c *rtpCapture) next(t *testing.T) rtp.Packet {
 	t.Helper()
 	select {
 	case p := <-c.ch:
@@ -365,11 +372,11 @@ func streamCheck(t *testing.T, pkts []rtp.Packet, eventPT uint8) (jumps int) {
 
 func TestSessionStreamContinuity(t *testing.T) {
 	checkLeaks(t)
-	c := newCapture(t)
+	c := newRTPCapture(t)
 	s := newTestSession(t, SessionConfig{Remote: c.addr(), EventPT: 101, InactivityTimeout: time.Hour})
-	s.SetSource(toneSource(1000, 8000))
+	s.SetSource(rtpTestTone(1000, 8000))
 	ctx, cancel := context.WithCancel(t.Context())
-	run := runSession(ctx, s)
+	run := rtpRun(ctx, s)
 	var pkts []rtp.Packet
 	take := func(n int) {
 		for range n {
@@ -377,18 +384,18 @@ func TestSessionStreamContinuity(t *testing.T) {
 		}
 	}
 	take(5)
-	s.SetSource(countSource(3, 1000)) // ends after 3 frames: silence
+	s.SetSource(rtpTestConst(3, 1000)) // ends after 3 frames: silence
 	take(5)
 	if err := s.SendDTMF(ctx, "12", 60*time.Millisecond, 60*time.Millisecond); err != nil {
 		t.Fatalf("SendDTMF: %v", err)
 	}
-	s.SetSource(toneSource(500, 4000))
+	s.SetSource(rtpTestTone(500, 4000))
 	// Everything sent so far, and 5 more.
 	for sent := s.Stats().PacketsSent; uint64(len(pkts)) < sent+5; {
 		take(1)
 	}
 	cancel()
-	if err := waitRun(t, run); err != nil {
+	if err := rtpWaitRun(t, run); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	jumps := streamCheck(t, pkts, 101)
@@ -435,10 +442,10 @@ func TestSessionStreamContinuity(t *testing.T) {
 
 func TestSessionHold(t *testing.T) {
 	checkLeaks(t)
-	c := newCapture(t)
+	c := newRTPCapture(t)
 	s := newTestSession(t, SessionConfig{Remote: c.addr(), EventPT: 101, InactivityTimeout: time.Hour})
 	ctx, cancel := context.WithCancel(t.Context())
-	run := runSession(ctx, s)
+	run := rtpRun(ctx, s)
 	var pkts []rtp.Packet
 	for range 3 {
 		pkts = append(pkts, c.next(t))
@@ -458,7 +465,7 @@ func TestSessionHold(t *testing.T) {
 		pkts = append(pkts, c.next(t))
 	}
 	cancel()
-	if err := waitRun(t, run); err != nil {
+	if err := rtpWaitRun(t, run); err != nil {
 		t.Fatal(err)
 	}
 	if jumps := streamCheck(t, pkts, 101); jumps < 1 {
@@ -468,9 +475,9 @@ func TestSessionHold(t *testing.T) {
 
 func TestSessionDTMFEndToEnd(t *testing.T) {
 	checkLeaks(t)
-	a, b := pair(t, SessionConfig{EventPT: 101}, SessionConfig{EventPT: 101})
+	a, b := sessionPair(t, SessionConfig{EventPT: 101}, SessionConfig{EventPT: 101})
 	ctx, cancel := context.WithCancel(t.Context())
-	ra, rb := runSession(ctx, a), runSession(ctx, b)
+	ra, rb := rtpRun(ctx, a), rtpRun(ctx, b)
 	sent := make(chan error, 1)
 	go func() { sent <- a.SendDTMF(ctx, "1#9D", 80*time.Millisecond, 60*time.Millisecond) }()
 	var got []byte
@@ -495,8 +502,8 @@ func TestSessionDTMFEndToEnd(t *testing.T) {
 		t.Errorf("bad digit: %v", err)
 	}
 	cancel()
-	waitRun(t, ra)
-	waitRun(t, rb)
+	rtpWaitRun(t, ra)
+	rtpWaitRun(t, rb)
 	if n := b.Stats().DTMFReceived; n != 4 {
 		t.Errorf("DTMFReceived %d", n)
 	}
@@ -506,16 +513,16 @@ func TestSessionSymmetricLatching(t *testing.T) {
 	for _, symmetric := range []bool{true, false} {
 		t.Run(map[bool]string{true: "symmetric", false: "SDP address"}[symmetric], func(t *testing.T) {
 			checkLeaks(t)
-			sdp := newCapture(t) // the address in the SDP, wrong behind NAT
-			col := newCollector(5)
+			sdp := newRTPCapture(t) // the address in the SDP, wrong behind NAT
+			col := newFrameCollector(5)
 			a := newTestSession(t, SessionConfig{Remote: sdp.addr(), Symmetric: symmetric})
 			b := newTestSession(t, SessionConfig{Remote: a.LocalAddr(), Sink: col})
-			a.SetSource(toneSource(1000, 8000))
+			a.SetSource(rtpTestTone(1000, 8000))
 			ctx, cancel := context.WithCancel(t.Context())
-			ra, rb := runSession(ctx, a), runSession(ctx, b)
+			ra, rb := rtpRun(ctx, a), rtpRun(ctx, b)
 			sdp.next(t) // a starts on the SDP address
 			if symmetric {
-				waitFor(t, col.full, "audio at b")
+				rtpWait(t, col.full, "audio at b")
 				if got := a.Remote(); got != b.LocalAddr() {
 					t.Errorf("a sends to %v, want %v", got, b.LocalAddr())
 				}
@@ -530,8 +537,8 @@ func TestSessionSymmetricLatching(t *testing.T) {
 				}
 			}
 			cancel()
-			waitRun(t, ra)
-			waitRun(t, rb)
+			rtpWaitRun(t, ra)
+			rtpWaitRun(t, rb)
 		})
 	}
 }
@@ -551,7 +558,7 @@ func TestSessionReceiveGarbageAndSSRCChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	run := runSession(t.Context(), s)
+	run := rtpRun(t.Context(), s)
 
 	audio := make([]byte, FrameSamples)
 	valid := rawRTP(0, 1, 160, 0xAAAA, audio)
@@ -605,7 +612,7 @@ func TestSessionReceiveGarbageAndSSRCChange(t *testing.T) {
 			st.Garbage, len(garbage)+1, st.PacketsReceived, st.SSRCChanges, st.Lost)
 	}
 	_ = s.Close()
-	if err := waitRun(t, run); err != nil {
+	if err := rtpWaitRun(t, run); err != nil {
 		t.Fatal(err)
 	}
 }
