@@ -80,6 +80,7 @@ type env struct {
 	formats []sip.Format
 
 	started, up, answered, failed, ended atomic.Int64
+	bg                                   sync.WaitGroup // INVITEs given up on
 }
 
 func newEnv(cfg Config, script *Script, events EventSink) (*env, error) {
@@ -109,7 +110,12 @@ func newEnv(cfg Config, script *Script, events EventSink) (*env, error) {
 	return e, nil
 }
 
-func (e *env) close() { e.phone.Close() }
+// close stops the phone, which also ends INVITEs still pending, and waits
+// for them.
+func (e *env) close() {
+	e.phone.Close()
+	e.bg.Wait()
+}
 
 // call places call number idx and runs it to its end.
 func (e *env) call(ctx context.Context, idx int, record string) *Result {
@@ -166,7 +172,6 @@ func (c *callRun) run(ctx context.Context, record string) error {
 	}
 	call, err := c.dial(ctx, ports)
 	if err != nil {
-		ports.Close()
 		return err
 	}
 	c.up.Add(1)
@@ -200,39 +205,84 @@ func (c *callRun) run(ctx context.Context, record string) error {
 	return c.converse(ctx, call, sink.first)
 }
 
-// dial sends the INVITE and waits for the answer.
+// dial sends the INVITE and waits for the answer. It owns ports when it
+// fails.
+//
+// sipgo can CANCEL only after a provisional response, so a far end that
+// sent none would hold sip.Phone.Dial until Timer B (32 s) even though
+// setupCtx ended. dial then returns at the time-out regardless and leaves
+// the INVITE to finish in the background (env.bg), hanging up if it is
+// answered after all. After a provisional response it waits for Dial,
+// which sends CANCEL and returns with the 487.
 func (c *callRun) dial(ctx context.Context, ports *media.PortPair) (*sip.OutboundCall, error) {
 	local := sip.LocalMedia{Addr: c.addr, Port: int(ports.RTPAddr().Port()), Formats: c.formats}
 	setupCtx, cancel := context.WithTimeoutCause(ctx, c.cfg.SetupTimeout, ErrSetupTimeout)
 	defer cancel()
-	rang := false
-	t0 := time.Now()
-	call, err := c.phone.Dial(setupCtx, c.cfg.Target, local, func(code int, reason string) {
-		if (code == 180 || code == 183) && !rang {
-			rang = true
+	var rang, provisional atomic.Bool
+	progress := func(code int, reason string) {
+		provisional.Store(true)
+		if (code == 180 || code == 183) && !rang.Swap(true) {
 			c.emit(Event{Name: EvRinging, Code: code, Reason: reason})
 		}
+	}
+	type answer struct {
+		call *sip.OutboundCall
+		err  error
+	}
+	done, abandoned := make(chan answer), make(chan struct{})
+	t0 := time.Now()
+	c.bg.Go(func() {
+		call, err := c.phone.Dial(setupCtx, c.cfg.Target, local, progress)
+		select {
+		case done <- answer{call, err}:
+		case <-abandoned:
+			if call != nil {
+				hctx, cancel := context.WithTimeout(context.Background(), hangupWait)
+				_ = call.Hangup(hctx)
+				cancel()
+			}
+			ports.Close()
+		}
 	})
-	if err != nil {
-		switch {
-		case ctx.Err() != nil:
-			return nil, fmt.Errorf("%w: while dialing", ErrInterrupted)
-		case errors.Is(err, ErrSetupTimeout):
-			return nil, fmt.Errorf("%w (%v)", ErrSetupTimeout, c.cfg.SetupTimeout)
+	var a answer
+	select {
+	case a = <-done:
+	case <-setupCtx.Done():
+		if provisional.Load() {
+			a = <-done // CANCEL can go out now; the 487 follows at once
+			break
 		}
-		var se *sip.StatusError
-		if errors.As(err, &se) {
-			clean := *se
-			clean.Warning = warnText(se.Warning)
-			return nil, &clean
+		close(abandoned)
+		a.err = context.Cause(setupCtx)
+	}
+	if a.err != nil {
+		if a.call == nil {
+			ports.Close() // a no-op when the background dial owns them
 		}
-		return nil, err
+		return nil, c.dialError(ctx, a.err)
 	}
 	c.r.setup = time.Since(t0)
 	c.r.SetupMs = msOf(c.r.setup)
 	c.r.Answered = true
 	c.answered.Add(1)
-	return call, nil
+	return a.call, nil
+}
+
+// dialError says why a call was not answered.
+func (c *callRun) dialError(ctx context.Context, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("%w: while dialing", ErrInterrupted)
+	case errors.Is(err, ErrSetupTimeout):
+		return fmt.Errorf("%w (%v)", ErrSetupTimeout, c.cfg.SetupTimeout)
+	}
+	var se *sip.StatusError
+	if errors.As(err, &se) {
+		clean := *se
+		clean.Warning = warnText(se.Warning)
+		return &clean
+	}
+	return err
 }
 
 // negotiated reads the codec and telephone-event payload type from the answer.

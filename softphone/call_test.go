@@ -1,8 +1,10 @@
 package softphone
 
 import (
+	"context"
 	"errors"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,7 +46,7 @@ func loudSpan(pcm []int16, thr int16) (int, int) {
 }
 
 func TestCallToneRecordedAndRemoteHangup(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, leakOpts()...)
 	for _, transport := range []string{"udp", "tcp"} {
 		t.Run(transport, func(t *testing.T) {
 			ctx := timeout(t, 15*time.Second)
@@ -135,7 +137,7 @@ func checkToneRecording(t *testing.T, path string) {
 }
 
 func TestScriptDTMFAndLocalHangup(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, leakOpts()...)
 	for _, inband := range []bool{false, true} {
 		name := map[bool]string{false: "rfc4733", true: "inband"}[inband]
 		t.Run(name, func(t *testing.T) {
@@ -189,7 +191,7 @@ func TestScriptDTMFAndLocalHangup(t *testing.T) {
 }
 
 func TestRefused488(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, leakOpts()...)
 	ctx := timeout(t, 10*time.Second)
 	f := &farEnd{Codecs: []string{"PCMA"}}
 	target, stop := startFarEnd(t, f)
@@ -216,7 +218,7 @@ func TestRefused488(t *testing.T) {
 }
 
 func TestNoRTPFromFarEnd(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, leakOpts()...)
 	ctx := timeout(t, 10*time.Second)
 	f := &farEnd{NoRTP: true}
 	target, stop := startFarEnd(t, f)
@@ -236,7 +238,7 @@ func TestNoRTPFromFarEnd(t *testing.T) {
 }
 
 func TestSetupTimeoutCancels(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, leakOpts()...)
 	ctx := timeout(t, 10*time.Second)
 	f := &farEnd{NoAnswer: true}
 	target, stop := startFarEnd(t, f)
@@ -257,7 +259,7 @@ func TestSetupTimeoutCancels(t *testing.T) {
 }
 
 func TestDurationLimit(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, leakOpts()...)
 	ctx := timeout(t, 10*time.Second)
 	f := &farEnd{}
 	target, stop := startFarEnd(t, f)
@@ -272,7 +274,7 @@ func TestDurationLimit(t *testing.T) {
 }
 
 func TestResponseTimeAfterPlay(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, leakOpts()...)
 	ctx := timeout(t, 15*time.Second)
 	f := &farEnd{Respond: 400 * time.Millisecond}
 	target, stop := startFarEnd(t, f)
@@ -323,7 +325,7 @@ func resampleTone(freq float64, d time.Duration, rate int) []int16 {
 }
 
 func TestWaitSilenceTimeout(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, leakOpts()...)
 	ctx := timeout(t, 10*time.Second)
 	f := &farEnd{} // sends only silence
 	target, stop := startFarEnd(t, f)
@@ -340,7 +342,7 @@ func TestWaitSilenceTimeout(t *testing.T) {
 }
 
 func TestResponseTimeAfterDTMF(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, leakOpts()...)
 	for _, inband := range []bool{false, true} {
 		t.Run(map[bool]string{false: "rfc4733", true: "inband"}[inband], func(t *testing.T) {
 			ctx := timeout(t, 15*time.Second)
@@ -365,5 +367,35 @@ func TestResponseTimeAfterDTMF(t *testing.T) {
 			}
 			<-f.Ended
 		})
+	}
+}
+
+func TestSetupTimeoutSilentFarEnd(t *testing.T) {
+	defer goleak.VerifyNone(t, leakOpts()...)
+	ctx := timeout(t, 10*time.Second)
+	hole, err := net.ListenPacket("udp", "127.0.0.1:0") // takes INVITEs, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hole.Close()
+	cfg := testConfig("sip:ivr@" + hole.LocalAddr().String())
+	cfg.SetupTimeout = 200 * time.Millisecond
+	t0 := time.Now()
+	_, err = Dial(ctx, cfg, nil, nil)
+	if !errors.Is(err, ErrSetupTimeout) {
+		t.Fatalf("err = %v, want ErrSetupTimeout", err)
+	}
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Errorf("gave up after %v, want ~200ms", d)
+	}
+}
+
+func TestBadRecordPathBeforeDialing(t *testing.T) {
+	cfg := testConfig("sip:ivr@127.0.0.1:9")
+	cfg.Record = filepath.Join(t.TempDir(), "no", "such", "dir.wav")
+	log := &eventLog{}
+	r, err := Dial(context.Background(), cfg, nil, log)
+	if !errors.Is(err, ErrConfig) || r != nil || len(log.names(0)) != 0 {
+		t.Fatalf("err %v, result %v, events %v", err, r, log.names(0))
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -94,6 +96,11 @@ func (c Config) withDefaults() (Config, error) {
 	c.Quiet = orDefault(c.Quiet, DefaultQuiet)
 	if c.ActivityThreshold == 0 {
 		c.ActivityThreshold = DefaultActivityThreshold
+	}
+	if c.Record != "" {
+		if st, err := os.Stat(filepath.Dir(c.Record)); err != nil || !st.IsDir() {
+			return c, fmt.Errorf("%w: recording %s: no such directory", ErrConfig, c.Record)
+		}
 	}
 	if c.Duration < 0 {
 		return c, fmt.Errorf("%w: negative duration", ErrConfig)

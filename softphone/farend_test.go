@@ -9,11 +9,24 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/supportline/ivr/media"
 	"github.com/supportline/ivr/sip"
 )
 
 var loopback = netip.MustParseAddr("127.0.0.1")
+
+// leakOpts are the goleak options of the call tests. About 1 run in 30
+// under -race, a reader of a sipgo client UDP connection (an ephemeral
+// 0.0.0.0 socket the phone or server created for sending, the one behind
+// the "UDP ref went negative" warnings) outlives Phone.Close and
+// Server.Serve after a refused or cancelled INVITE. That is in sip/ (or
+// sipgo), reported, not in this package; everything else is checked.
+func leakOpts() []goleak.Option {
+	return []goleak.Option{goleak.IgnoreCurrent(),
+		goleak.IgnoreAnyFunction("github.com/emiago/sipgo/sip.(*TransportUDP).readUDPConnection")}
+}
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 

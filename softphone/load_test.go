@@ -12,7 +12,7 @@ import (
 )
 
 func TestLoad(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, leakOpts()...)
 	ctx := timeout(t, 30*time.Second)
 	f := &farEnd{Tone: 300 * time.Millisecond, ToneAmp: 0.3, HangupAt: 3 * time.Second}
 	target, stop := startFarEnd(t, f)

@@ -76,10 +76,11 @@ func runCall(c *cli.Context) error {
 	if c.Bool("json") {
 		events = softphone.NewJSONSink(os.Stdout, epoch)
 	}
-	if _, err := softphone.Dial(ctx, cfg, script, events); err != nil {
+	r, err := softphone.Dial(ctx, cfg, script, events)
+	if err != nil && r != nil {
 		return fmt.Errorf("call failed: %w", err)
 	}
-	return nil
+	return err // a bad configuration: nothing was dialed
 }
 
 func callConfig(c *cli.Context) (softphone.Config, error) {
