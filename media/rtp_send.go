@@ -84,8 +84,9 @@ func (j *dtmfJob) cancelled() bool {
 // stream, each lasting dur (default 100 ms) with gap between events (default
 // 100 ms; at least the 40 ms taken by repeating the end packet). Audio is
 // replaced for the duration of each event. It returns once the last end
-// packet has been sent. When ctx ends first, the event under way is ended
-// properly, the remaining digits are dropped and ctx's error is returned.
+// packet has been sent; called before Run starts, it waits for Run. When ctx
+// ends first, the event under way is ended properly, the remaining digits
+// are dropped and ctx's error is returned.
 func (s *Session) SendDTMF(ctx context.Context, digits string, dur, gap time.Duration) error {
 	if s.cfg.EventPT == 0 {
 		return fmt.Errorf("%w: no telephone-event payload type negotiated", ErrSessionConfig)
