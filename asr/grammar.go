@@ -198,7 +198,7 @@ func expansionRegexp(exp string, defs map[string]string, words map[string]bool, 
 }
 
 // DefaultGarbageWeight is the JSGF weight on each phone of the garbage loop.
-const DefaultGarbageWeight = 0.01
+const DefaultGarbageWeight = 1e-12
 
 func (g *Grammar) garbageWeight() float64 {
 	if g.GarbageWeight == 0 {

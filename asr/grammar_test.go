@@ -64,7 +64,7 @@ func TestGrammarErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(c.jsgf, "public <main> =") || !strings.Contains(c.jsgf, "/0.01/ ph_aa") {
+	if !strings.Contains(c.jsgf, "public <main> =") || !strings.Contains(c.jsgf, "/0.000000000001/ ph_aa") {
 		t.Errorf("jsgf:\n%s", c.jsgf)
 	}
 }

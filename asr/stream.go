@@ -113,6 +113,9 @@ func (st *sphinxStream) WriteSample(pcm []int16) error {
 	if len(pcm) != media.FrameSamples {
 		return fmt.Errorf("%w: %d samples, want %d", ErrFrameSize, len(pcm), media.FrameSamples)
 	}
+	if st.ctx.Err() != nil {
+		return ErrClosed
+	}
 	f := st.free.Get().(*frameIn)
 	copy(f.pcm[:], pcm)
 	f.at = time.Now()

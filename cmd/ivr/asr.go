@@ -54,10 +54,10 @@ func asrFlags() []cli.Flag {
 		&cli.StringFlag{Name: "model-dir", Usage: "PocketSphinx model directory holding en-us/ and cmudict-en-us.dict (default: from pkg-config)"},
 		&cli.IntFlag{Name: "decoders", Usage: "decoder pool size (default 4 per CPU)"},
 		&cli.Float64Flag{Name: "noise", Usage: "band-fill noise RMS as a fraction of full scale (default 0.003; -1 disables)"},
-		&cli.Float64Flag{Name: "noise-lowcut", Usage: "band-fill noise lower edge in Hz (default 4000; -1 white)"},
+		&cli.Float64Flag{Name: "noise-lowcut", Usage: "high-pass the band-fill noise above this many Hz (default: white noise)"},
 		&cli.DurationFlag{Name: "end-silence", Usage: "end-of-speech silence (default 400ms)"},
 		&cli.DurationFlag{Name: "short-end-silence", Usage: "end-of-speech silence once a complete phrase is heard (default 240ms; -1ns disables)"},
-		&cli.Float64Flag{Name: "garbage-weight", Usage: "weight of the out-of-grammar phone loop (default 1e-10)"},
+		&cli.Float64Flag{Name: "garbage-weight", Usage: "weight of the out-of-grammar phone loop (default 1e-12)"},
 		&cli.StringSliceFlag{Name: "decoder-arg", Usage: "extra decoder argument pair, e.g. --decoder-arg=-beam --decoder-arg=1e-40"},
 		&cli.BoolFlag{Name: "verbose", Usage: "let PocketSphinx log to stderr"},
 	}
