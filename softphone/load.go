@@ -39,9 +39,9 @@ type Summary struct {
 	SetupP95Ms float64 `json:"setup_p95_ms"`
 	SetupMaxMs float64 `json:"setup_max_ms"`
 
-	ResponseP50Ms float64 `json:"response_p50_ms,omitempty"` // over all turns after a play
-	ResponseP95Ms float64 `json:"response_p95_ms,omitempty"`
-	ResponseMaxMs float64 `json:"response_max_ms,omitempty"`
+	// Responses are the far end's response times over all calls, by what
+	// they answered: "play" (from play end) and "dtmf" (from the last digit).
+	Responses map[string]TurnStats `json:"responses,omitempty"`
 
 	PacketsSent     uint64  `json:"packets_sent"`
 	PacketsReceived uint64  `json:"packets_received"`
@@ -65,6 +65,14 @@ type Summary struct {
 	// RecvIntervals and SendIntervals are the merged histograms.
 	RecvIntervals media.IntervalHistogram `json:"-"`
 	SendIntervals media.IntervalHistogram `json:"-"`
+}
+
+// TurnStats summarises response times.
+type TurnStats struct {
+	N     int     `json:"n"`
+	P50Ms float64 `json:"p50_ms"`
+	P95Ms float64 `json:"p95_ms"`
+	MaxMs float64 `json:"max_ms"`
 }
 
 // Load runs n calls of script concurrently, starting rate calls a second
@@ -156,7 +164,8 @@ func recordPath(path string, i, n int) string {
 
 func summarize(results []*Result, wall time.Duration, ru usage) *Summary {
 	s := &Summary{Attempted: len(results), Failures: map[string]int{}}
-	var setups, responses []float64
+	var setups []float64
+	responses := map[string][]float64{}
 	for _, r := range results {
 		if r.Answered {
 			s.Answered++
@@ -166,7 +175,9 @@ func summarize(results []*Result, wall time.Duration, ru usage) *Summary {
 			s.Failed++
 			s.Failures[failureKind(r.Err)]++
 		}
-		responses = append(responses, r.ResponseMs...)
+		for _, t := range r.Turns {
+			responses[t.After] = append(responses[t.After], t.ResponseMs)
+		}
 		st := &r.Stats
 		s.PacketsSent += st.PacketsSent
 		s.PacketsReceived += st.PacketsReceived
@@ -178,8 +189,12 @@ func summarize(results []*Result, wall time.Duration, ru usage) *Summary {
 		s.Failures = nil
 	}
 	s.SetupP50Ms, s.SetupP95Ms, s.SetupMaxMs = percentile(setups, 50), percentile(setups, 95), percentile(setups, 100)
-	s.ResponseP50Ms, s.ResponseP95Ms = percentile(responses, 50), percentile(responses, 95)
-	s.ResponseMaxMs = percentile(responses, 100)
+	for kind, v := range responses {
+		if s.Responses == nil {
+			s.Responses = map[string]TurnStats{}
+		}
+		s.Responses[kind] = TurnStats{N: len(v), P50Ms: percentile(v, 50), P95Ms: percentile(v, 95), MaxMs: percentile(v, 100)}
+	}
 	if exp := int64(s.PacketsReceived) + s.Lost; exp > 0 {
 		s.LossPct = 100 * float64(s.Lost) / float64(exp)
 	}
@@ -237,9 +252,11 @@ func (s *Summary) Text() string {
 		fmt.Fprintf(&b, "  failed %4d  %s\n", s.Failures[k], k)
 	}
 	fmt.Fprintf(&b, "setup (INVITE→200): p50 %.1f ms, p95 %.1f ms, max %.1f ms\n", s.SetupP50Ms, s.SetupP95Ms, s.SetupMaxMs)
-	if s.ResponseMaxMs > 0 {
-		fmt.Fprintf(&b, "response (play end→far-end audio): p50 %.1f ms, p95 %.1f ms, max %.1f ms\n",
-			s.ResponseP50Ms, s.ResponseP95Ms, s.ResponseMaxMs)
+	for _, kind := range []string{"play", "dtmf"} {
+		if t, ok := s.Responses[kind]; ok {
+			fmt.Fprintf(&b, "response after %s (n=%d): p50 %.1f ms, p95 %.1f ms, max %.1f ms\n",
+				kind, t.N, t.P50Ms, t.P95Ms, t.MaxMs)
+		}
 	}
 	fmt.Fprintf(&b, "rtp: sent %d, received %d, lost %d (%.3f%%)\n", s.PacketsSent, s.PacketsReceived, s.Lost, s.LossPct)
 	fmt.Fprintf(&b, "receive spacing: %.3f%% within 20±5 ms, p99.9 %.1f ms, largest gap %.1f ms\n",

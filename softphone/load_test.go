@@ -14,10 +14,10 @@ import (
 func TestLoad(t *testing.T) {
 	defer goleak.VerifyNone(t, leakOpts()...)
 	ctx := timeout(t, 30*time.Second)
-	f := &farEnd{Tone: 300 * time.Millisecond, ToneAmp: 0.3, HangupAt: 3 * time.Second}
+	f := &farEnd{Tone: 300 * time.Millisecond, ToneAmp: 0.3, HangupAt: 5 * time.Second, Respond: 200 * time.Millisecond}
 	target, stop := startFarEnd(t, f)
 	defer stop()
-	sc := writeScript(t, "wait-silence 5\ndtmf 1\nhangup\n")
+	sc := writeScript(t, "wait-silence 5\ndtmf #\nwait-silence 5\nhangup\n")
 	var out bytes.Buffer
 	var mu sync.Mutex
 	sink := NewJSONSink(&syncWriter{w: &out, mu: &mu}, time.Now())
@@ -43,6 +43,9 @@ func TestLoad(t *testing.T) {
 	}
 	if sum.WallS <= 0 || sum.CPUUserS <= 0 || sum.MaxRSSKiB <= 0 {
 		t.Errorf("usage %+v", sum)
+	}
+	if r := sum.Responses["dtmf"]; r.N != n || r.P50Ms <= 0 || r.MaxMs < r.P95Ms {
+		t.Errorf("responses %+v", sum.Responses)
 	}
 	if !strings.Contains(sum.Text(), "attempted 20, answered 20, failed 0") {
 		t.Errorf("text:\n%s", sum.Text())
