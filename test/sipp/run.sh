@@ -204,7 +204,7 @@ scenario() {
   shift 4
   local dir=$work/$name idx=${#ran[@]}
   local sipp_port=$((base + 48 + idx * 8)) media_port=$((base + 52 + idx * 8))
-  local cid_prefix="$name-$$-1-" cid_re re start rc why=""
+  local cid_prefix="$name-$$-1-" cid_re re start rc why="" first
   ran+=("$name")
   mkdir -p "$dir"
   if ! kill -0 "$server_pid" 2>/dev/null; then
@@ -233,6 +233,10 @@ scenario() {
       124 | 137) why="sipp: killed after ${tmo}s+15s" ;;
       *) why="sipp: exit $rc" ;;
     esac
+    # The first event SIPp logged, on one line: what it expected and got.
+    first=$(grep -ahm1 -E 'Aborting|Failed|timeout|[Ee]rror|Can.t' "$dir/errors.log" "$dir/stdout.log" 2>/dev/null |
+      sed -E 's/^[0-9-]+\s+[0-9:.]+\s+[0-9.]+: //' | head -n1)
+    [[ -n $first ]] && why+=": ${first:0:200}"
   else
     cid_re=$(printf '%s' "$cid_prefix" | sed 's/[.[\*^$()+?{}|]/\\&/g')'[0-9]+@127\.0\.0\.1'
     for re in "$@"; do
@@ -278,6 +282,8 @@ scenario options options.xml u1 10
 scenario no_codec no_codec.xml u1 10
 scenario malformed_sdp malformed_sdp.xml u1 10
 scenario cancel cancel.xml u1 10
+scenario cancel_after_answer cancel_after_answer.xml u1 10 \
+  'msg="call ended" call_id=@CID@ cause="sip: caller hung up"'
 scenario call_bye_from_caller call_bye_from_caller.xml u1 20 \
   'msg="call ended" call_id=@CID@ cause="sip: caller hung up"'
 scenario tcp call_bye_from_caller.xml t1 20 \
