@@ -232,6 +232,23 @@ func (s *Sphinx) acquire(ctx context.Context) (*sphinx, time.Duration, error) {
 	}
 }
 
+// tryAcquire takes a decoder without waiting, and only while more than
+// reserve decoders are free: streaming decodes hold a decoder for as long as
+// the caller speaks, so part of the pool is kept for the short end-of-speech
+// decodes of buffered utterances.
+func (s *Sphinx) tryAcquire(reserve int) *sphinx {
+	if len(s.pool) <= reserve {
+		return nil
+	}
+	select {
+	case d := <-s.pool:
+		s.stats.record(0)
+		return d
+	default:
+		return nil
+	}
+}
+
 // release returns a decoder to the pool.
 func (s *Sphinx) release(d *sphinx) {
 	d.abort()

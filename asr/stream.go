@@ -93,7 +93,8 @@ type sphinxStream struct {
 
 type utterance struct {
 	grammar string
-	start   int // frame of speech start
+	pending []int16 // 8 kHz audio buffered while no decoder is free
+	start   int     // frame of speech start
 	wait    time.Duration
 	failed  error
 	lastHyp string
@@ -239,34 +240,55 @@ func (st *sphinxStream) pushPreRoll(f *frameIn) {
 	st.preRoll = append(st.preRoll, f.pcm)
 }
 
-// startUtterance takes a decoder and starts the grammar's search.
+// startUtterance starts decoding the grammar's search: streaming when a
+// decoder is free beyond the reserve, else buffering until one is (or until
+// the end of speech).
 func (st *sphinxStream) startUtterance(grammar string) {
-	st.utt = utterance{grammar: grammar, start: st.frames}
+	st.utt = utterance{grammar: grammar, start: st.frames, pending: st.utt.pending[:0]}
 	if grammar == "" {
 		st.utt.failed = fmt.Errorf("%w: no grammar selected (call Listen)", ErrUnknownGrammar)
 		return
 	}
-	d, wait, err := st.rec.acquire(st.ctx)
-	st.utt.wait = wait
-	if err != nil {
-		st.utt.failed = err
-		return
+	if d := st.rec.tryAcquire(st.rec.cfg.Decoders / 2); d != nil {
+		st.begin(d)
 	}
+}
+
+// begin starts the search on d and feeds it any buffered audio.
+func (st *sphinxStream) begin(d *sphinx) {
 	st.dec = d
-	if err := d.start(grammar); err != nil {
+	if err := d.start(st.utt.grammar); err != nil {
 		st.utt.failed = err
 		st.rec.release(d)
 		st.dec = nil
 		return
 	}
 	st.fe.Reset()
+	for i := 0; i < len(st.utt.pending) && st.utt.failed == nil; i += media.FrameSamples {
+		st.decode(st.utt.pending[i:min(len(st.utt.pending), i+media.FrameSamples)])
+	}
+	st.utt.pending = st.utt.pending[:0]
 }
 
-// feed runs one 8 kHz frame through the front-end into the decoder.
+// feed runs one 8 kHz frame through the front-end into the decoder, or
+// buffers it while the utterance has no decoder.
 func (st *sphinxStream) feed(pcm []int16) {
-	if st.dec == nil || st.utt.failed != nil {
+	if st.utt.failed != nil || st.utt.grammar == "" {
 		return
 	}
+	if st.dec == nil {
+		st.utt.pending = append(st.utt.pending, pcm...)
+		if (st.frames-st.utt.start)%5 == 0 {
+			if d := st.rec.tryAcquire(st.rec.cfg.Decoders / 2); d != nil {
+				st.begin(d)
+			}
+		}
+		return
+	}
+	st.decode(pcm)
+}
+
+func (st *sphinxStream) decode(pcm []int16) {
 	st.pcm16 = st.fe.Process(st.pcm16[:0], pcm)
 	if err := st.dec.process(st.pcm16); err != nil {
 		st.utt.failed = err
@@ -314,6 +336,16 @@ func (st *sphinxStream) endUtterance(endWrite time.Time) {
 }
 
 func (st *sphinxStream) result() Event {
+	if st.dec == nil && st.utt.failed == nil && st.utt.grammar != "" {
+		// Buffered utterance: wait for any decoder and decode it in one go.
+		d, wait, err := st.rec.acquire(st.ctx)
+		st.utt.wait = wait
+		if err != nil {
+			st.utt.failed = err
+		} else {
+			st.begin(d)
+		}
+	}
 	d := st.dec
 	st.dec = nil
 	if d != nil {

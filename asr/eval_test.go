@@ -1,0 +1,37 @@
+package asr
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestEvalCorpusCI runs the committed corpus slice through the call path.
+// The floors guard against regressions; they are below the targets
+// (intent accuracy ≥ 0.97, false accept ≤ 0.05), which are not met yet.
+func TestEvalCorpusCI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decodes 79 clips")
+	}
+	s := newTestSphinx(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	rep, err := Eval(ctx, s, "../testdata/corpus-ci", EvalConfig{Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("intent %.3f exact %.3f wer %.3f false-accept %.3f rtf %.4f latency p50 %.1f p95 %.1f ms",
+		rep.IntentAccuracy, rep.ExactAccuracy, rep.WER, rep.FalseAcceptRate, rep.RTF, rep.LatencyP50MS, rep.LatencyP95MS)
+	if rep.Clips != 79 || len(rep.Results) != 79 {
+		t.Errorf("%d clips, want 79", rep.Clips)
+	}
+	if rep.IntentAccuracy < 0.70 {
+		t.Errorf("intent accuracy %.3f < 0.70", rep.IntentAccuracy)
+	}
+	if rep.FalseAcceptRate > 0.50 {
+		t.Errorf("false-accept rate %.3f > 0.50", rep.FalseAcceptRate)
+	}
+	if rep.RTF > 0.1 {
+		t.Errorf("RTF %.4f > 0.1", rep.RTF)
+	}
+}
