@@ -133,6 +133,22 @@ func (a *activity) stopLocked() *Event {
 		AudioMs:   ptr(msOf(a.lastLoud.Sub(a.start)))}
 }
 
+// end closes audio still under way when the call ends (the far end hung
+// up mid-prompt): its audio_stop is emitted then.
+func (a *activity) end() {
+	a.mu.Lock()
+	var ev *Event
+	if a.active {
+		ev = a.stopLocked()
+		close(a.changed)
+		a.changed = make(chan struct{})
+	}
+	a.mu.Unlock()
+	if ev != nil {
+		a.emit(*ev)
+	}
+}
+
 // markTurn notes that our side just finished its turn at t (a play ended,
 // or the last digit of a dtmf step started, when IVRs act on it): the next
 // far-end audio start is the response.

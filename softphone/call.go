@@ -326,6 +326,7 @@ func (c *callRun) converse(ctx context.Context, call *sip.OutboundCall, firstRTP
 	stop(ErrInterrupted)
 	c.sess.Close()
 	wg.Wait()
+	c.act.end()
 	c.r.Stats = c.sess.Stats()
 	c.r.DurationMs = msOf(time.Since(answeredAt))
 	c.fillStats()

@@ -399,3 +399,20 @@ func TestBadRecordPathBeforeDialing(t *testing.T) {
 		t.Fatalf("err %v, result %v, events %v", err, r, log.names(0))
 	}
 }
+
+func TestAudioStopAtHangupMidAudio(t *testing.T) {
+	defer goleak.VerifyNone(t, leakOpts()...)
+	ctx := timeout(t, 10*time.Second)
+	f := &farEnd{Tone: 5 * time.Second, ToneAmp: 0.3, HangupAt: 500 * time.Millisecond}
+	target, stop := startFarEnd(t, f)
+	defer stop()
+	log := &eventLog{}
+	if _, err := Dial(ctx, testConfig(target), nil, log); err != nil {
+		t.Fatal(err)
+	}
+	names := log.names(0)
+	if i := slices.Index(names, EvAudioStop); i < 0 || names[i+1] != EvHangup {
+		t.Errorf("events %v: want audio_stop just before hangup", names)
+	}
+	<-f.Ended
+}
