@@ -8,6 +8,8 @@ import (
 	"math"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/supportline/ivr/media"
 	"github.com/supportline/ivr/sip"
+	"github.com/supportline/ivr/softphone"
 )
 
 // logBuffer collects the server's log lines for assertions.
@@ -296,4 +299,57 @@ func rmsDBFS(f []int16) float64 {
 		return -120
 	}
 	return 10 * math.Log10(sum/float64(len(f))/(32768*32768))
+}
+
+// TestSoftphoneThroughMenu runs the tester's softphone (what `ivr call`
+// runs) against the server through the menu, by RFC 4733 and by in-band
+// tones, and checks the recording holds the prompts.
+func TestSoftphoneThroughMenu(t *testing.T) {
+	for _, inband := range []bool{false, true} {
+		name := map[bool]string{false: "rfc4733", true: "inband"}[inband]
+		t.Run(name, func(t *testing.T) {
+			srv, logs := startServer(t, nil)
+			dir := t.TempDir()
+			scriptPath := filepath.Join(dir, "menu.txt")
+			os.WriteFile(scriptPath, []byte("wait-silence 40\ndtmf 2\nwait-silence 20\n"), 0o644)
+			script, err := softphone.ParseScript(scriptPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			rec := filepath.Join(dir, "out.wav")
+			res, err := softphone.Dial(ctx, softphone.Config{
+				Target: "sip:ivr@" + srv.SIPAddr().String(), From: "15550100", DTMFInband: inband,
+				Record: rec, RTPLow: 34000, RTPHigh: 34998,
+			}, script, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.HangupBy != "remote" {
+				t.Errorf("hangup by %q, want the server", res.HangupBy)
+			}
+			if !strings.Contains(logs.String(), "digit=2 source="+name) {
+				t.Errorf("server did not log key 2 via %s:\n%s", name, logs.String())
+			}
+			audio, err := media.ReadWAVFile(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &recorder{samples: audio.Samples}
+			// The key barges into the menu prompt, so only these play in full.
+			clips, err := srv.prompts.Clips("welcome", "demo_next_payment", "goodbye")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want float64
+			for _, c := range clips {
+				want += c.Duration().Seconds()
+			}
+			// Pauses inside the clips don't count as voiced: ask for 70% of them.
+			if v := r.voiced(); v < 0.7*want {
+				t.Errorf("recording has %.1f s of prompt audio, want >= 70%% of the %.1f s played", v, want)
+			}
+		})
+	}
 }
