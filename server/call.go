@@ -71,6 +71,10 @@ func (c *call) run() {
 		c.log.Info("ringing failed", "error", err)
 		return
 	}
+	if !c.ring() {
+		c.log.Info("caller gave up while ringing", "cause", context.Cause(c.ic.Context()))
+		return
+	}
 	addr, err := netip.ParseAddr(c.srv.cfg.PublicAddr)
 	if err != nil {
 		c.ic.Reject(err)
@@ -99,6 +103,22 @@ func (c *call) run() {
 	c.log.Info("call ended", "cause", endCause(c.ic.Context(), err), "duration", time.Since(start).Round(time.Millisecond),
 		"rtp_sent", st.PacketsSent, "rtp_received", st.PacketsReceived, "rtp_lost", st.Lost,
 		"garbage", st.Garbage, "max_send_gap", st.MaxSendGap)
+}
+
+// ring lets the phone ring for the configured time; it reports false when
+// the caller cancelled meanwhile.
+func (c *call) ring() bool {
+	if c.srv.cfg.RingTime <= 0 {
+		return true
+	}
+	t := time.NewTimer(c.srv.cfg.RingTime)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.ic.Context().Done():
+		return false
+	}
 }
 
 // endCause names why a call ended, for the log.

@@ -25,6 +25,7 @@ type Config struct {
 	PromptsDir string // override directory for prompt MP3s and catalog.tsv; empty: embedded set
 
 	MaxCalls       int           // concurrent calls; more get 503
+	RingTime       time.Duration // 180 Ringing this long before answering (0: answer at once)
 	RTPTimeout     time.Duration // no RTP for this long hangs a call up
 	NoInputTimeout time.Duration // menu: how long to wait for a key
 	MaxCallTime    time.Duration // hard cap on a call's length
@@ -63,6 +64,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxCalls < 1 {
 		errs = append(errs, fmt.Errorf("max calls %d: want at least 1", c.MaxCalls))
+	}
+	if c.RingTime < 0 || c.RingTime > time.Minute {
+		errs = append(errs, fmt.Errorf("ring time %v: want 0 to 1m", c.RingTime))
 	}
 	if c.RTPTimeout <= 0 || c.NoInputTimeout <= 0 || c.MaxCallTime <= 0 {
 		errs = append(errs, errors.New("timeouts must be positive"))

@@ -157,7 +157,20 @@ func (c *InboundCall) Answer(local LocalMedia) error {
 	// Stop sipgo's retransmission loop, which only ends on a dialog state change.
 	_ = c.dialog.ReadAck(c.dialog.InviteRequest, nil)
 	<-done
-	c.Hangup(context.Background())
+	if errors.Is(err, ErrCanceled) {
+		// The INVITE was cancelled and answered 487 by the transaction
+		// layer: there is no dialog to end.
+		c.mu.Lock()
+		c.state = stateEnded
+		c.mu.Unlock()
+		return fmt.Errorf("sip: answer: %w", err)
+	}
+	if errors.Is(err, errNoAck) {
+		c.log.Warn("no ACK for our 200 OK; ending the call", "waited", ackTimeout)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), byeWait)
+	defer cancel()
+	c.Hangup(ctx)
 	return fmt.Errorf("sip: answer: %w", err)
 }
 
@@ -179,7 +192,8 @@ func (c *InboundCall) Reject(err error) error {
 }
 
 // Hangup ends the call: BYE when answered, 480 when not yet answered. It is
-// idempotent and returns once the far end confirmed or after a time-out.
+// idempotent and returns once the far end confirmed the BYE, or after
+// byeWait (the BYE transaction itself goes on retransmitting).
 func (c *InboundCall) Hangup(ctx context.Context) error {
 	c.mu.Lock()
 	state := c.state
@@ -189,13 +203,16 @@ func (c *InboundCall) Hangup(ctx context.Context) error {
 	c.mu.Unlock()
 	switch state {
 	case stateOffered:
+		if errors.Is(context.Cause(c.ctx), ErrCanceled) {
+			return nil // already answered 487 by the transaction layer
+		}
 		return c.Reject(&StatusError{Code: 480, Reason: "Temporarily Unavailable"})
 	case stateAnswered:
 	default:
 		return nil
 	}
 	c.cancel(ErrLocalHangup)
-	ctx, cancel := context.WithTimeout(ctx, ackTimeout)
+	ctx, cancel := context.WithTimeout(ctx, byeWait)
 	defer cancel()
 	if err := c.dialog.Bye(ctx); err != nil {
 		c.log.Info("BYE not confirmed", "error", err)

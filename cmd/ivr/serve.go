@@ -27,6 +27,7 @@ func serveCommand() *cli.Command {
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "data-dir", Value: d.DataDir, Usage: "directory for the database, recordings and call records", EnvVars: []string{"IVR_DATA_DIR"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "prompts-dir", Usage: "directory with catalog.tsv and MP3 prompts to use instead of the built-in set", EnvVars: []string{"IVR_PROMPTS_DIR"}}),
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "max-calls", Value: d.MaxCalls, Usage: "concurrent call limit (more get 503 with Retry-After)", EnvVars: []string{"IVR_MAX_CALLS"}}),
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "ring-time", Value: d.RingTime, Usage: "send 180 Ringing this long before answering (0: answer at once)", EnvVars: []string{"IVR_RING_TIME"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "rtp-timeout", Value: d.RTPTimeout, Usage: "hang up a call after this long without RTP", EnvVars: []string{"IVR_RTP_TIMEOUT"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "no-input-timeout", Value: d.NoInputTimeout, Usage: "how long the menu waits for a key", EnvVars: []string{"IVR_NO_INPUT_TIMEOUT"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "max-call-time", Value: d.MaxCallTime, Usage: "hard cap on a call's length", EnvVars: []string{"IVR_MAX_CALL_TIME"}}),
@@ -97,6 +98,7 @@ func runServe(c *cli.Context) error {
 	cfg.DataDir = c.String("data-dir")
 	cfg.PromptsDir = c.String("prompts-dir")
 	cfg.MaxCalls = c.Int("max-calls")
+	cfg.RingTime = c.Duration("ring-time")
 	cfg.RTPTimeout = c.Duration("rtp-timeout")
 	cfg.NoInputTimeout = c.Duration("no-input-timeout")
 	cfg.MaxCallTime = c.Duration("max-call-time")
