@@ -44,7 +44,7 @@ prompts:
 	bash scripts/gen-prompts.sh
 
 corpus:
-	bash scripts/gen-corpus.sh
+	bash scripts/gen-corpus.sh testdata/corpus 3 42
 
 clean:
 	rm -rf bin

@@ -3,6 +3,7 @@ package sip
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -56,7 +57,7 @@ func statusFor(err error) *StatusError {
 	case errors.Is(err, ErrMalformedSDP):
 		return &StatusError{Code: 400, Reason: "Bad Request", Warning: "malformed SDP", Err: err}
 	case errors.Is(err, ErrNoAudio), errors.Is(err, ErrNoCommonCodec):
-		return &StatusError{Code: 488, Reason: "Not Acceptable Here", Warning: "no supported codec (PCMU, PCMA)", Err: err}
+		return &StatusError{Code: 488, Reason: "Not Acceptable Here", Warning: strings.TrimPrefix(err.Error(), "sip: "), Err: err}
 	case errors.Is(err, ErrCallLimit):
 		return &StatusError{Code: 503, Reason: "Service Unavailable", Warning: "call limit reached", RetryAfter: 30 * time.Second, Err: err}
 	case errors.Is(err, ErrCapacity):

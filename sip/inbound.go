@@ -61,6 +61,7 @@ type InboundCall struct {
 	local   LocalMedia
 	remote  *Media
 	acks    map[uint32]chan struct{}
+	acked   chan struct{} // closed once our 2xx to the INVITE is ACKed
 	changed chan struct{}
 	dtmf    chan byte
 }
@@ -69,7 +70,7 @@ func newInboundCall(s *Server, req *gosip.Request, d *sipgo.DialogServerSession,
 	c := &InboundCall{
 		ID: callID(req), Source: req.Source(), Transport: strings.ToUpper(req.Transport()), Offer: offer,
 		srv: s, dialog: d, origin: NewOrigin(), remote: offer,
-		acks: make(map[uint32]chan struct{}), changed: make(chan struct{}, 1), dtmf: make(chan byte, 16),
+		acks: make(map[uint32]chan struct{}), acked: make(chan struct{}), changed: make(chan struct{}, 1), dtmf: make(chan byte, 16),
 	}
 	if f := req.From(); f != nil {
 		c.From, c.FromURI = f.Address.User, f.Address.String()
@@ -147,6 +148,7 @@ func (c *InboundCall) Answer(local LocalMedia) error {
 			c.cancel(fmt.Errorf("%w: answer: %v", ErrCallEnded, err))
 			return fmt.Errorf("sip: answer: %w", err)
 		}
+		close(c.acked)
 		c.log.Debug("call answered", "codec", local.Formats[0].Name)
 		return nil
 	case <-timer.C:
@@ -317,6 +319,10 @@ func parseInfoDTMF(req *gosip.Request) (byte, bool) {
 }
 
 func (c *InboundCall) readUpdate(req *gosip.Request, tx gosip.ServerTransaction) {
+	if len(req.Body()) > 0 && !c.waitAcked() {
+		c.srv.respond(req, tx, 491, "Request Pending", nil)
+		return
+	}
 	if err := c.dialog.ReadRequest(req, tx); err != nil {
 		c.srv.respond(req, tx, 500, "Server Internal Error", nil, gosip.NewHeader("Retry-After", "1"))
 		return
@@ -340,10 +346,7 @@ func (c *InboundCall) readUpdate(req *gosip.Request, tx gosip.ServerTransaction)
 // readReinvite answers a re-INVITE (RFC 3261 §14.2): hold, resume, a new
 // address, or an offerless session refresh.
 func (c *InboundCall) readReinvite(req *gosip.Request, tx gosip.ServerTransaction) {
-	c.mu.Lock()
-	state := c.state
-	c.mu.Unlock()
-	if state != stateAnswered {
+	if !c.waitAcked() {
 		c.srv.respond(req, tx, 491, "Request Pending", nil)
 		return
 	}
@@ -364,6 +367,26 @@ func (c *InboundCall) readReinvite(req *gosip.Request, tx gosip.ServerTransactio
 	if offer != nil {
 		c.setRemote(offer)
 	}
+}
+
+// pendingAckWait is how long a new offer waits for the ACK of our 2xx.
+const pendingAckWait = 2 * time.Second
+
+// waitAcked holds a new offer until the INVITE's 2xx has been ACKed. sipgo
+// handles each message on its own goroutine, so a re-INVITE sent right after
+// the ACK can be processed first; taking it then would raise the dialog's
+// CSeq and make the late ACK look stale. If the ACK doesn't come, the offer
+// gets 491 (RFC 3261 §14.2) and the caller retries.
+func (c *InboundCall) waitAcked() bool {
+	t := time.NewTimer(pendingAckWait)
+	defer t.Stop()
+	select {
+	case <-c.acked:
+		return true
+	case <-t.C:
+	case <-c.ctx.Done():
+	}
+	return false
 }
 
 // answerOffer builds the 2xx for a re-INVITE or UPDATE. Without a body we

@@ -222,22 +222,26 @@ func (p *Phone) Dial(ctx context.Context, target string, local LocalMedia, progr
 		d.Close()
 		return nil, fmt.Errorf("sip: answer SDP: %w", err)
 	}
-	if err := d.Ack(ctx); err != nil {
-		d.Close()
-		return nil, fmt.Errorf("sip: ack: %w", err)
-	}
+	// Register the call before the ACK: the far end may send BYE as soon
+	// as it has the ACK, and that BYE must find the call.
 	c := &OutboundCall{ID: callID(d.InviteRequest), Answer: answer, phone: p, dialog: d, origin: origin}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	p.mu.Lock()
 	p.calls[c.ID] = c
 	p.mu.Unlock()
+	if err := d.Ack(ctx); err != nil {
+		c.cancel(err)
+		p.forget(c.ID)
+		d.Close()
+		return nil, fmt.Errorf("sip: ack: %w", err)
+	}
 	return c, nil
 }
 
 func responseError(res *gosip.Response) *StatusError {
 	se := &StatusError{Code: res.StatusCode, Reason: res.Reason}
 	if w := res.GetHeader("Warning"); w != nil {
-		se.Warning = w.Value()
+		se.Warning = warningText(w.Value())
 	}
 	if ra := res.GetHeader("Retry-After"); ra != nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(strings.Split(ra.Value(), ";")[0])); err == nil {
@@ -274,9 +278,7 @@ func (c *OutboundCall) Hangup(ctx context.Context) error {
 			err = c.dialog.Bye(ctx)
 		}
 		c.dialog.Close()
-		c.phone.mu.Lock()
-		delete(c.phone.calls, c.ID)
-		c.phone.mu.Unlock()
+		c.phone.forget(c.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("sip: bye: %w", err)
@@ -315,4 +317,21 @@ func (c *OutboundCall) Reinvite(ctx context.Context, local LocalMedia) (*Media, 
 		return nil, fmt.Errorf("sip: re-INVITE answer: %w", err)
 	}
 	return answer, nil
+}
+
+// warningText is the quoted text of a Warning header value
+// (RFC 3261 §20.43: warn-code SP warn-agent SP quoted-string).
+func warningText(v string) string {
+	if i := strings.IndexByte(v, '"'); i >= 0 {
+		if j := strings.LastIndexByte(v, '"'); j > i {
+			return strings.ReplaceAll(v[i+1:j], `\"`, `"`)
+		}
+	}
+	return strings.TrimSpace(v)
+}
+
+func (p *Phone) forget(id string) {
+	p.mu.Lock()
+	delete(p.calls, id)
+	p.mu.Unlock()
 }

@@ -203,7 +203,8 @@ func Negotiate(offer *Media, supported []string) (codec Format, event *Format, e
 		for _, f := range offer.Formats {
 			names = append(names, fmt.Sprintf("%d %s/%d", f.PayloadType, f.Name, f.ClockRate))
 		}
-		return Format{}, nil, fmt.Errorf("%w: offered [%s]", ErrNoCommonCodec, strings.Join(names, ", "))
+		return Format{}, nil, fmt.Errorf("%w: offered [%s], accepted [%s]", ErrNoCommonCodec,
+			strings.Join(names, ", "), strings.Join(supported, ", "))
 	}
 	return codec, event, nil
 }

@@ -72,7 +72,11 @@ func answerer(local LocalMedia, onCall func(*InboundCall)) HandlerFunc {
 }
 
 func TestCallAnswerAndHangup(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
+		// sipgo v1.7.2 sometimes leaves the reader of a client UDP
+		// connection running after UserAgent.Close (its connection
+		// reference count goes negative: "ref went negative" warnings).
+		goleak.IgnoreTopFunction("github.com/emiago/sipgo/sip.(*TransportUDP).readUDPConnection"))
 	for _, transport := range []string{"udp", "tcp"} {
 		t.Run(transport, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -168,8 +172,8 @@ func TestRefusals(t *testing.T) {
 			if tt.code == 503 && se.RetryAfter == 0 {
 				t.Error("503 without Retry-After")
 			}
-			if tt.code == 488 && se.Warning == "" {
-				t.Error("488 without a reason")
+			if tt.code == 488 && !strings.Contains(se.Warning, "accepted [PCMU, PCMA]") {
+				t.Errorf("488 reason %q does not say what we accept", se.Warning)
 			}
 		})
 	}

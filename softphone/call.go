@@ -276,12 +276,6 @@ func (c *callRun) dialError(ctx context.Context, err error) error {
 	case errors.Is(err, ErrSetupTimeout):
 		return fmt.Errorf("%w (%v)", ErrSetupTimeout, c.cfg.SetupTimeout)
 	}
-	var se *sip.StatusError
-	if errors.As(err, &se) {
-		clean := *se
-		clean.Warning = warnText(se.Warning)
-		return &clean
-	}
 	return err
 }
 
@@ -394,20 +388,4 @@ func (c *callRun) fillStats() {
 			c.r.ResponseMs = append(c.r.ResponseMs, t.ResponseMs)
 		}
 	}
-}
-
-// warnText returns the text of a Warning header value (RFC 3261 §20.43:
-// warn-code SP warn-agent SP quoted warn-text), or v as is when it is not in
-// that form. sip.Phone hands us the whole header value.
-func warnText(v string) string {
-	code, rest, ok := strings.Cut(strings.TrimSpace(v), " ")
-	if !ok || len(code) != 3 || strings.Trim(code, "0123456789") != "" {
-		return v
-	}
-	_, text, ok := strings.Cut(rest, " ")
-	text = strings.TrimSpace(text)
-	if !ok || len(text) < 2 || text[0] != '"' || text[len(text)-1] != '"' {
-		return v
-	}
-	return strings.ReplaceAll(text[1:len(text)-1], `\"`, `"`)
 }

@@ -92,6 +92,8 @@ func callConfig(c *cli.Context) (softphone.Config, error) {
 	if c.Bool("verbose") {
 		level = slog.LevelDebug
 	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	quietLibrary(log)
 	return softphone.Config{
 		Target:            c.Args().First(),
 		From:              c.String("from"),
@@ -108,7 +110,7 @@ func callConfig(c *cli.Context) (softphone.Config, error) {
 		DTMFGap:           c.Duration("dtmf-gap"),
 		Record:            c.String("record"),
 		ActivityThreshold: c.Float64("activity-threshold"),
-		Log:               slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		Log:               log,
 	}, nil
 }
 

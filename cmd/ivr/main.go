@@ -16,14 +16,11 @@ func main() {
 		Commands: []*cli.Command{
 			serveCommand(),
 			callCommand(),
+			asrCommand(),
 		},
 	}
-	app.Commands = append(app.Commands, extraCommands...)
 	if err := app.Run(os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "ivr:", err)
 		os.Exit(1)
 	}
 }
-
-// extraCommands are registered by the files that define them.
-var extraCommands []*cli.Command

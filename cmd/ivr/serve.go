@@ -91,6 +91,7 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	quietLibrary(log)
 	cfg := server.Defaults()
 	cfg.SIPAddr = c.String("sip-addr")
 	cfg.HTTPAddr = c.String("http-addr")
