@@ -4,10 +4,16 @@
 #   scripts/load.sh [BIN] [CALLS] [RATE]
 set -euo pipefail
 bin=${1:-bin/ivr}; calls=${2:-200}; rate=${3:-50}
-work=$(mktemp -d); trap 'kill $srv 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"' EXIT
+# With PIN=1 the server runs on CPU 0 and the load generator on CPU 1, so the
+# server's pacing is measured without the generator competing for its core.
+srv_pin=(); cli_pin=()
+if [ "${PIN:-0}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  srv_pin=(taskset -c 0); cli_pin=(taskset -c 1)
+fi
+work=$(mktemp -d); trap 'kill $srv 2>/dev/null || true; wait 2>/dev/null; [ -n "${KEEP:-}" ] && cp "$work/serve.log" "$KEEP"; rm -rf "$work"' EXIT
 sip=127.0.0.1:27060; http=127.0.0.1:27080
-"$bin" serve --sip-addr $sip --http-addr $http --rtp-ports 36000-37998 --data-dir "$work/data" \
-  --max-calls $((calls + 10)) --log-level warn >"$work/serve.log" 2>&1 &
+GODEBUG=${SERVER_GODEBUG:-} "${srv_pin[@]}" "$bin" serve --sip-addr $sip --http-addr $http --rtp-ports 36000-37998 --data-dir "$work/data" \
+  --max-calls $((calls + 10)) --log-level info >"$work/serve.log" 2>&1 &
 srv=$!
 for _ in $(seq 300); do curl -sf "http://$http/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 hz=$(getconf CLK_TCK)
@@ -20,7 +26,7 @@ dtmf 1
 wait-silence 20
 S
 echo "load: $calls calls at $rate/s against $sip (server pid $srv)" >&2
-"$bin" call --calls "$calls" --rate "$rate" --script "$work/menu.txt" --json --rtp-ports 40000-47998 \
+"${cli_pin[@]}" "$bin" call --calls "$calls" --rate "$rate" --script "$work/menu.txt" --json --rtp-ports 40000-47998 \
   "sip:ivr@$sip" >"$work/events.json" &
 cli=$!
 # Sample the server while every call is up: from when all have started
@@ -35,3 +41,8 @@ wait $cli || echo "load: ivr call exited non-zero" >&2
 cpu=$(echo "($t1 - $t0) / $hz / ($s1 - $s0) * 100" | bc -l)
 printf 'server while %s: CPU %.1f%% of one core (%.3f%% per call), RSS %d MiB\n' "$up" "$cpu" "$(echo "$cpu / $calls" | bc -l)" $((rss / 1024))
 tail -1 "$work/events.json"
+# The server's own pacing, from its per-call log lines, weighted by packets sent.
+awk '/msg="call ended"/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+       n += v["rtp_sent"]; w += v["rtp_sent"] * v["send_20ms_pm5"]; g = v["max_send_gap"]; sub(/ms$/, "", g)
+       if (g + 0 > max) max = g + 0 }
+     END { if (n) printf "server send spacing: %.3f%% of %d packets within 20±5 ms, largest gap %.1f ms\n", 100 * w / n, n, max }' "$work/serve.log"

@@ -102,7 +102,8 @@ func (c *call) run() {
 	st := c.sess.Stats()
 	c.log.Info("call ended", "cause", endCause(c.ic.Context(), err), "duration", time.Since(start).Round(time.Millisecond),
 		"rtp_sent", st.PacketsSent, "rtp_received", st.PacketsReceived, "rtp_lost", st.Lost,
-		"garbage", st.Garbage, "max_send_gap", st.MaxSendGap)
+		"garbage", st.Garbage, "max_send_gap", st.MaxSendGap,
+		"send_20ms_pm5", fmt.Sprintf("%.4f", st.SendIntervals.Within(20*time.Millisecond, 5*time.Millisecond)))
 }
 
 // ring lets the phone ring for the configured time; it reports false when
