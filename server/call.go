@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/supportline/ivr/asr"
 	"github.com/supportline/ivr/media"
 	"github.com/supportline/ivr/prompts"
 	"github.com/supportline/ivr/sip"
@@ -28,10 +29,15 @@ type call struct {
 	info   CallInfo
 	ports  *media.PortPair
 	sess   *media.Session
-	inband *media.DTMFDetector
+	sink   *frameFanout
 	merger *media.DTMFMerger
 	digits chan media.DTMF
 	player atomic.Pointer[prompts.Player] // the prompt playing now, for barge-in
+
+	stream    asr.Stream // nil when speech is off
+	speech    chan asr.Event
+	listening atomic.Bool // the flow asked for speech: results go to it, speech barges in
+	speechOff atomic.Bool // recognition failed during the call
 }
 
 func (s *Server) newCall(ic *sip.InboundCall) (*call, error) {
@@ -41,10 +47,10 @@ func (s *Server) newCall(ic *sip.InboundCall) (*call, error) {
 		return nil, err
 	}
 	codec.PayloadType = neg.PayloadType
-	c := &call{srv: s, ic: ic, log: ic.Log(), digits: make(chan media.DTMF, 32),
+	c := &call{srv: s, ic: ic, log: ic.Log(), digits: make(chan media.DTMF, 32), speech: make(chan asr.Event, 8),
 		info: CallInfo{ID: ic.ID, From: ic.From, To: ic.To, Transport: ic.Transport, Codec: codec.Name}}
 	c.merger = media.NewDTMFMerger()
-	c.inband = media.NewDTMFDetector(media.WithDTMFHandler(c.press))
+	c.sink = &frameFanout{inband: media.NewDTMFDetector(media.WithDTMFHandler(c.press))}
 	if c.ports, err = s.ports.Allocate(); err != nil {
 		return nil, err
 	}
@@ -54,7 +60,7 @@ func (s *Server) newCall(ic *sip.InboundCall) (*call, error) {
 	}
 	c.sess, err = media.NewSession(media.SessionConfig{
 		Ports: c.ports, Remote: ic.Offer.RTPAddr(), Codec: codec, EventPT: eventPT, Symmetric: true,
-		InactivityTimeout: s.cfg.RTPTimeout, Sink: c.inband, Log: c.log,
+		InactivityTimeout: s.cfg.RTPTimeout, Sink: c.sink, Log: c.log,
 	})
 	if err != nil {
 		c.ports.Close()
@@ -93,6 +99,9 @@ func (c *call) run() {
 	ctx, cancel := context.WithTimeout(c.ic.Context(), c.srv.cfg.MaxCallTime)
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
+	if c.startSpeech(ctx) {
+		g.Go(func() error { return c.pumpSpeech(ctx) })
+	}
 	g.Go(func() error { return c.runMedia(ctx) })
 	g.Go(func() error { return c.pumpDTMF(ctx) })
 	g.Go(func() error { return c.watchRemote(ctx) })

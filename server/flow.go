@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/supportline/ivr/asr"
 	"github.com/supportline/ivr/media"
 )
 
@@ -29,6 +30,14 @@ type Call interface {
 	// Digits delivers the caller's key presses, each press once however it
 	// arrived (RFC 4733, in-band tone, SIP INFO).
 	Digits() <-chan media.DTMF
+	// Listen asks for the caller's speech with the named grammar (the
+	// current dialog step); speech then also barges in. It reports false
+	// when the call has no speech (none configured, or recognition failed):
+	// the flow offers the keypad.
+	Listen(grammar string) bool
+	// Speech delivers recognition results (final, no-match) and, once, an
+	// error event when recognition fails mid-call.
+	Speech() <-chan asr.Event
 	// Log is the call's logger (with its call_id).
 	Log() *slog.Logger
 }
@@ -37,6 +46,29 @@ type Call interface {
 // then hung up unless the caller already did.
 type Flow interface {
 	Run(ctx context.Context, call Call) error
+}
+
+// Input is one caller turn: a key press or a recognition result.
+type Input struct {
+	Digit  *media.DTMF
+	Speech *asr.Event
+}
+
+// WaitInput waits up to timeout for a key press or a speech result; ok is
+// false on time-out.
+func WaitInput(ctx context.Context, call Call, timeout time.Duration) (in Input, ok bool, err error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case d := <-call.Digits():
+		return Input{Digit: &d}, true, nil
+	case ev := <-call.Speech():
+		return Input{Speech: &ev}, true, nil
+	case <-t.C:
+		return Input{}, false, nil
+	case <-ctx.Done():
+		return Input{}, false, ctx.Err()
+	}
 }
 
 // WaitDigit waits up to timeout for the next key press.

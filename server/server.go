@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/supportline/ivr/asr"
 	"github.com/supportline/ivr/media"
 	"github.com/supportline/ivr/prompts"
 	"github.com/supportline/ivr/sip"
@@ -27,6 +28,8 @@ type Server struct {
 	ports   *media.PortAllocator
 	prompts *prompts.Catalog
 	flows   FlowFactory
+	rec     asr.Recognizer
+	recCfg  asr.StreamConfig
 	http    *http.Server
 	httpLn  net.Listener
 
@@ -107,7 +110,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	s.ready.Store(true)
-	s.log.Info("ivr ready", "sip", s.SIPAddr().String(), "http", s.HTTPAddr().String(),
+	s.log.Info("ivr ready", "sip", s.SIPAddr().String(), "http", s.HTTPAddr().String(), "speech", s.rec != nil,
 		"public", s.cfg.PublicAddr, "rtp", fmt.Sprintf("%d-%d", s.cfg.RTPLow, s.cfg.RTPHigh))
 
 	var err error

@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/supportline/ivr/asr"
 	"github.com/supportline/ivr/media"
 	"github.com/supportline/ivr/sip"
 	"github.com/supportline/ivr/softphone"
@@ -41,7 +42,7 @@ func (l *logBuffer) String() string {
 }
 
 // startServer runs a server on free loopback ports until the test ends.
-func startServer(t *testing.T, mod func(*Config)) (*Server, *logBuffer) {
+func startServer(t *testing.T, mod func(*Config), opts ...Option) (*Server, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	cfg := Defaults()
@@ -53,7 +54,7 @@ func startServer(t *testing.T, mod func(*Config)) (*Server, *logBuffer) {
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv, err := New(cfg)
+	srv, err := New(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,5 +352,97 @@ func TestSoftphoneThroughMenu(t *testing.T) {
 				t.Errorf("recording has %.1f s of prompt audio, want >= 70%% of the %.1f s played", v, want)
 			}
 		})
+	}
+}
+
+// TestSpeechThroughMenu speaks a recorded caller phrase (from the committed
+// corpus slice) with the softphone; the server recognises it with
+// PocketSphinx and acts on it.
+func TestSpeechThroughMenu(t *testing.T) {
+	rec, err := asr.NewSphinx(asr.SphinxConfig{Decoders: 1, Grammars: asr.DefaultGrammars(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatalf("PocketSphinx (make deps installs it): %v", err)
+	}
+	defer rec.Close()
+	srv, logs := startServer(t, nil, WithRecognizer(rec, asr.StreamConfig{}))
+	dir := t.TempDir()
+	clip, err := filepath.Abs("../testdata/corpus-ci/clips/main-balance-0001.wav") // "what is my balance"
+	if err != nil {
+		t.Fatal(err)
+	}
+	scriptPath := filepath.Join(dir, "speak.txt")
+	os.WriteFile(scriptPath, []byte("wait-silence 40\nplay "+clip+"\nwait-silence 20\n"), 0o644)
+	script, err := softphone.ParseScript(scriptPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	res, err := softphone.Dial(ctx, softphone.Config{Target: "sip:ivr@" + srv.SIPAddr().String(), RTPLow: 35000, RTPHigh: 35998}, script, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.HangupBy != "remote" {
+		t.Errorf("hangup by %q, want the server", res.HangupBy)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "result=final grammar=main intent=balance") {
+		t.Errorf("server did not recognise the balance request:\n%s", out)
+	}
+	if !strings.Contains(out, "menu: spoken") || !strings.Contains(out, "key=1") {
+		t.Errorf("menu did not act on the spoken choice:\n%s", out)
+	}
+}
+
+// failingStream is a recognition stream whose decoder fails on the first
+// Listen: fault injection for the keypad fallback (the PocketSphinx
+// backend cannot be made to fail on demand).
+type failingStream struct {
+	once   sync.Once
+	events chan asr.Event
+}
+
+func (f *failingStream) String() string            { return "failingStream" }
+func (f *failingStream) SampleRate() int           { return media.SampleRate }
+func (f *failingStream) WriteSample([]int16) error { return nil }
+func (f *failingStream) Events() <-chan asr.Event  { return f.events }
+func (f *failingStream) Close() error              { return nil }
+func (f *failingStream) Listen(grammar string) error {
+	f.once.Do(func() {
+		f.events <- asr.Event{Type: asr.EventError, Grammar: grammar, Err: errors.New("decoder crashed")}
+	})
+	return nil
+}
+
+func TestRecognizerFailureFallsBackToKeypad(t *testing.T) {
+	rec := asr.RecognizerFunc(func(ctx context.Context, cfg asr.StreamConfig) (asr.Stream, error) {
+		return &failingStream{events: make(chan asr.Event, 1)}, nil
+	})
+	srv, logs := startServer(t, nil, WithRecognizer(rec, asr.StreamConfig{}))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := dial(t, ctx, srv, "udp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	// The keypad must still work once speech is gone: press 2 after the fallback.
+	for !strings.Contains(logs.String(), "menu: speech unavailable, keypad only") {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no keypad fallback:\n%s", logs.String())
+		case <-time.After(50 * time.Millisecond): // bounded poll of the log
+		}
+	}
+	if err := c.sess.SendDTMF(ctx, "2", 120*time.Millisecond, 80*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	c.waitHangup(t, 45*time.Second)
+	out := logs.String()
+	for _, want := range []string{"switching the call to the keypad", "digit=2 source=rfc4733"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -9,10 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
 
+	"github.com/supportline/ivr/asr"
 	"github.com/supportline/ivr/server"
 )
 
@@ -31,6 +33,10 @@ func serveCommand() *cli.Command {
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "rtp-timeout", Value: d.RTPTimeout, Usage: "hang up a call after this long without RTP", EnvVars: []string{"IVR_RTP_TIMEOUT"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "no-input-timeout", Value: d.NoInputTimeout, Usage: "how long the menu waits for a key", EnvVars: []string{"IVR_NO_INPUT_TIMEOUT"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "max-call-time", Value: d.MaxCallTime, Usage: "hard cap on a call's length", EnvVars: []string{"IVR_MAX_CALL_TIME"}}),
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "asr", Value: true, Usage: "speech recognition (PocketSphinx); --asr=false for keypad only", EnvVars: []string{"IVR_ASR"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "asr-model-dir", Usage: "PocketSphinx model directory (default: from pkg-config)", EnvVars: []string{"IVR_ASR_MODEL_DIR"}}),
+		altsrc.NewIntFlag(&cli.IntFlag{Name: "asr-decoders", Usage: "decoder pool size, each ~43 MB (default: from the CPU count)", EnvVars: []string{"IVR_ASR_DECODERS"}}),
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "asr-end-silence", Value: 400 * time.Millisecond, Usage: "silence that ends an utterance", EnvVars: []string{"IVR_ASR_END_SILENCE"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"IVR_LOG_LEVEL"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json", EnvVars: []string{"IVR_LOG_FORMAT"}}),
 	}
@@ -107,7 +113,24 @@ func runServe(c *cli.Context) error {
 	if cfg.RTPLow, cfg.RTPHigh, err = parseRange(c.String("rtp-ports")); err != nil {
 		return err
 	}
-	srv, err := server.New(cfg)
+	var opts []server.Option
+	if c.Bool("asr") {
+		rec, err := asr.NewSphinx(asr.SphinxConfig{
+			ModelDir: c.String("asr-model-dir"),
+			Decoders: c.Int("asr-decoders"),
+			Grammars: asr.DefaultGrammars(),
+			Args:     asr.DefaultDecoderArgs,
+			Log:      log,
+		})
+		if err != nil {
+			return fmt.Errorf("speech recognition: %w (run with --asr=false for keypad only)", err)
+		}
+		defer rec.Close()
+		opts = append(opts, server.WithRecognizer(rec, asr.StreamConfig{
+			VAD: asr.VADConfig{EndSilence: c.Duration("asr-end-silence")},
+		}))
+	}
+	srv, err := server.New(cfg, opts...)
 	if err != nil {
 		return err
 	}
