@@ -446,3 +446,40 @@ func TestRecognizerFailureFallsBackToKeypad(t *testing.T) {
 		}
 	}
 }
+
+func TestPortRangeExhaustedGives503(t *testing.T) {
+	srv, logs := startServer(t, func(c *Config) { c.RTPLow, c.RTPHigh = 32000, 32001 }) // one pair
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	first, err := dial(t, ctx, srv, "udp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.close()
+	_, err = dial(t, ctx, srv, "udp")
+	var se *sip.StatusError
+	if !errors.As(err, &se) || se.Code != 503 {
+		t.Fatalf("second call with no ports left: %v, want 503", err)
+	}
+	if !strings.Contains(logs.String(), "call not taken") {
+		t.Errorf("log lacks the refusal:\n%s", logs.String())
+	}
+}
+
+func TestBadPromptIsStartupError(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "catalog.tsv"), []byte("welcome\tHello.\ngoodbye\tBye.\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "welcome.mp3"), []byte("this is not an mp3 file at all"), 0o644)
+	cfg := Defaults()
+	cfg.SIPAddr, cfg.HTTPAddr, cfg.DataDir, cfg.PromptsDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), dir
+	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	_, err := New(cfg)
+	if err == nil || !strings.Contains(err.Error(), "welcome.mp3") {
+		t.Fatalf("New with a corrupt prompt: %v, want an error naming welcome.mp3", err)
+	}
+	os.Remove(filepath.Join(dir, "welcome.mp3"))
+	_, err = New(cfg)
+	if err == nil || !strings.Contains(err.Error(), "welcome") {
+		t.Fatalf("New with a missing prompt: %v, want an error naming it", err)
+	}
+}
