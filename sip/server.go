@@ -89,11 +89,11 @@ func NewServer(cfg ServerConfig, h Handler) (*Server, error) {
 		calls: make(map[string]*InboundCall)}
 	srv.OnInvite(s.onInvite)
 	srv.OnAck(s.onAck)
-	srv.OnBye(s.onBye)
+	srv.OnBye(s.inDialog((*InboundCall).readBye))
 	srv.OnCancel(s.onCancel)
 	srv.OnOptions(s.onOptions)
-	srv.OnInfo(s.onInfo)
-	srv.OnUpdate(s.onUpdate)
+	srv.OnInfo(s.inDialog((*InboundCall).readInfo))
+	srv.OnUpdate(s.inDialog((*InboundCall).readUpdate))
 	srv.OnNoRoute(s.onNoRoute)
 	return s, nil
 }
@@ -262,31 +262,17 @@ func (s *Server) onAck(req *gosip.Request, tx gosip.ServerTransaction) {
 	}
 }
 
-func (s *Server) onBye(req *gosip.Request, tx gosip.ServerTransaction) {
-	c := s.lookup(req)
-	if c == nil {
-		s.respondErr(req, tx, ErrNoDialog)
-		return
+// inDialog adapts a request handler of a call to a sipgo handler: requests
+// for a dialog we don't have get 481 (RFC 3261 §12.2.2).
+func (s *Server) inDialog(read func(*InboundCall, *gosip.Request, gosip.ServerTransaction)) sipgo.RequestHandler {
+	return func(req *gosip.Request, tx gosip.ServerTransaction) {
+		c := s.lookup(req)
+		if c == nil {
+			s.respondErr(req, tx, ErrNoDialog)
+			return
+		}
+		read(c, req, tx)
 	}
-	c.readBye(req, tx)
-}
-
-func (s *Server) onInfo(req *gosip.Request, tx gosip.ServerTransaction) {
-	c := s.lookup(req)
-	if c == nil {
-		s.respondErr(req, tx, ErrNoDialog)
-		return
-	}
-	c.readInfo(req, tx)
-}
-
-func (s *Server) onUpdate(req *gosip.Request, tx gosip.ServerTransaction) {
-	c := s.lookup(req)
-	if c == nil {
-		s.respondErr(req, tx, ErrNoDialog)
-		return
-	}
-	c.readUpdate(req, tx)
 }
 
 func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
