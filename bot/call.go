@@ -1,0 +1,28 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/supportline/ivr/asr"
+	"github.com/supportline/ivr/media"
+)
+
+// Call is what the bot needs of a call: play prompts, hear keys and speech.
+// It is the subset of server.Call the dialog uses, declared here so that bot
+// does not import the call coordinator; server.Call satisfies it.
+type Call interface {
+	// Play plays the named prompts back to back and returns when they are
+	// done, or at once when the caller barges in (a key press, or speech
+	// while listening); it reports the barge-in.
+	Play(ctx context.Context, names ...string) (bargedIn bool, err error)
+	// Listen selects the grammar for the caller's next words and reports
+	// whether the call has speech at all.
+	Listen(grammar string) bool
+	// Digits delivers the caller's key presses, each once.
+	Digits() <-chan media.DTMF
+	// Speech delivers recognition results (final, no-match, error).
+	Speech() <-chan asr.Event
+	// Log is the call's logger.
+	Log() *slog.Logger
+}

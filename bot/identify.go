@@ -1,0 +1,107 @@
+package bot
+
+import (
+	"context"
+	"errors"
+
+	"github.com/supportline/ivr/store"
+)
+
+// greet says who we are and that a person is always there.
+func (b *Bot) greet(ctx context.Context) (stepID, error) {
+	b.listen(b.steps[stepMenu]) // speech barges in from the first word
+	return stepIdentify, b.say(ctx, "welcome")
+}
+
+// identify looks the caller's number up: a known number goes straight to
+// the PIN, an unknown one is asked for the account number.
+func (b *Bot) identify(ctx context.Context) (stepID, error) {
+	if b.cfg.Caller == "" {
+		return stepAccount, nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, b.cfg.StoreTimeout)
+	acct, err := b.cfg.Store.AccountByPhone(sctx, b.cfg.Caller)
+	cancel()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return stepAccount, nil
+	case err != nil:
+		return b.storeFailed(ctx, "account by phone", err)
+	}
+	b.setAccount(acct)
+	if err := b.say(ctx, "id_caller_found"); err != nil {
+		return stepEnd, err
+	}
+	return b.toPIN(ctx)
+}
+
+// onAccount looks up the account number the caller gave.
+func (b *Bot) onAccount(ctx context.Context, a answer) (stepID, error) {
+	b.accountTries++
+	sctx, cancel := context.WithTimeout(ctx, b.cfg.StoreTimeout)
+	acct, err := b.cfg.Store.AccountByNumber(sctx, a.value)
+	cancel()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		b.log.Info("bot: no such account", "tries", b.accountTries)
+		if err := b.say(ctx, "id_account_not_found"); err != nil {
+			return stepEnd, err
+		}
+		if b.accountTries >= b.cfg.MaxAccountTries {
+			return b.handover(ctx, store.HandoverBotFailed, "unverified: account not found")
+		}
+		return stepAccount, nil
+	case err != nil:
+		return b.storeFailed(ctx, "account by number", err)
+	}
+	b.setAccount(acct)
+	return b.toPIN(ctx)
+}
+
+// toPIN asks for the PIN, unless the account is locked.
+func (b *Bot) toPIN(ctx context.Context) (stepID, error) {
+	if until := b.acct.LockedUntil; until.After(b.cfg.Now()) {
+		return b.locked(ctx, until.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	return stepPIN, nil
+}
+
+// onPIN checks the PIN. The store counts failures across calls and locks
+// the account after MaxPINFails.
+func (b *Bot) onPIN(ctx context.Context, a answer) (stepID, error) {
+	sctx, cancel := context.WithTimeout(ctx, b.cfg.StoreTimeout)
+	res, err := b.cfg.Store.VerifyPIN(sctx, b.acct.ID, a.value, b.cfg.Now(), b.cfg.MaxPINFails, b.cfg.LockFor)
+	cancel()
+	switch {
+	case err != nil:
+		return b.storeFailed(ctx, "verify pin", err)
+	case res.OK:
+		b.mu.Lock()
+		b.rec.Verified = true
+		b.mu.Unlock()
+		b.log.Info("bot: caller verified")
+		return stepMenu, b.say(ctx, "id_verified")
+	case res.Locked:
+		b.log.Info("bot: account locked", "until", res.LockedUntil)
+		return b.locked(ctx, res.LockedUntil.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	b.log.Info("bot: wrong pin", "fails_left", res.FailsLeft)
+	return stepPIN, b.say(ctx, "id_pin_incorrect")
+}
+
+// locked tells the caller the account is locked and hands the call to a
+// person; nothing of the account is said.
+func (b *Bot) locked(ctx context.Context, until string) (stepID, error) {
+	if err := b.say(ctx, "id_account_locked"); err != nil {
+		return stepEnd, err
+	}
+	return b.handover(ctx, store.HandoverBotFailed, "locked until "+until)
+}
+
+// setAccount makes acct the call's account (not yet verified).
+func (b *Bot) setAccount(acct *store.Account) {
+	b.acct = acct
+	b.mu.Lock()
+	b.rec.AccountNumber = acct.Number
+	b.mu.Unlock()
+}

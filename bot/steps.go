@@ -1,0 +1,192 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/supportline/ivr/asr"
+	"github.com/supportline/ivr/store"
+)
+
+// stepID names a state of the dialog.
+type stepID uint8
+
+// The dialog's states, in the order a call usually walks them.
+const (
+	stepGreet stepID = iota
+	stepIdentify
+	stepAccount
+	stepPIN
+	stepMenu
+	stepPayChoice
+	stepPayAmount
+	stepPayConfirm
+	stepGoodbye
+	stepEnd
+)
+
+// String names the step.
+func (id stepID) String() string {
+	switch id {
+	case stepGreet:
+		return "greet"
+	case stepIdentify:
+		return "identify"
+	case stepAccount:
+		return "account"
+	case stepPIN:
+		return "pin"
+	case stepMenu:
+		return "menu"
+	case stepPayChoice:
+		return "pay_choice"
+	case stepPayAmount:
+		return "pay_amount"
+	case stepPayConfirm:
+		return "pay_confirm"
+	case stepGoodbye:
+		return "goodbye"
+	case stepEnd:
+		return "end"
+	}
+	return fmt.Sprintf("stepID(%d)", uint8(id))
+}
+
+// entryKind says how a step takes keys: one key a choice, or an entry of
+// several keys ended by '#', a pause, or its length.
+type entryKind uint8
+
+const (
+	entryNone   entryKind = iota // each key is a choice from step.keys
+	entryDigits                  // digits (account number, PIN)
+	entryAmount                  // digits with '*' as the decimal point
+)
+
+// Intents of the keypad only (no grammar has words for them).
+const (
+	IntentMainMenu = "main_menu"
+	// intentEscalate is ask's answer after the third failed turn in a step.
+	intentEscalate = "_escalate"
+)
+
+// grammarPay stands for Config.PayGrammar in the table.
+const grammarPay = "$pay"
+
+// step is one row of the dialog table: what to say, what to listen for,
+// which keys mean what, and what to do with the answer. An action step
+// (act) takes no input.
+type step struct {
+	id   stepID
+	name string
+	act  func(b *Bot, ctx context.Context) (stepID, error)
+
+	prompt    []string            // the question, when the call has speech
+	keyPrompt []string            // the question for the keypad
+	help      []string            // after a failed turn, when the call has speech
+	dynamic   func(*Bot) []string // a question built from the call's data
+	grammar   string              // the grammar to listen with ("" none)
+	intents   []string            // spoken intents the step takes
+	keys      map[byte]string     // key → intent (entryNone)
+	entry     entryKind
+	maxDigits int  // an entry ends by itself at this length (0: '#' or pause)
+	secret    bool // keys and spoken digits are masked in the record and logs
+
+	handle func(b *Bot, ctx context.Context, a answer) (stepID, error)
+}
+
+// run runs the step: its action, or its question and the answer's handler.
+func (st *step) run(b *Bot, ctx context.Context) (stepID, error) {
+	if st.act != nil {
+		return st.act(b, ctx)
+	}
+	a, err := b.ask(ctx, st)
+	if err != nil {
+		return stepEnd, err
+	}
+	switch a.intent {
+	case asr.IntentAgent:
+		return b.handover(ctx, store.HandoverAsked, st.name)
+	case intentEscalate:
+		return b.handover(ctx, store.HandoverBotFailed, st.name+": "+a.value, "handoff_frustration")
+	case asr.IntentGoodbye:
+		return stepGoodbye, nil
+	}
+	return st.handle(b, ctx, a)
+}
+
+// menuKeys is the keypad of the main menu. The menu prompt announces 1, 2
+// and 0; the others are there for callers who know them.
+var menuKeys = map[byte]string{
+	'1': asr.IntentBalance,
+	'2': asr.IntentNextPayment,
+	'3': asr.IntentMakePayment,
+	'4': asr.IntentPaymentStatus,
+	'9': asr.IntentRepeat,
+	'*': IntentMainMenu,
+}
+
+// stepTable is the dialog. Handlers live in identify.go, answers.go and
+// payment.go.
+func stepTable() map[stepID]*step {
+	steps := []*step{
+		{id: stepGreet, act: (*Bot).greet},
+		{id: stepIdentify, act: (*Bot).identify},
+		{
+			id: stepAccount, prompt: []string{"id_account_ask"}, keyPrompt: []string{"id_account_ask"},
+			grammar: asr.GrammarDigits, intents: []string{asr.IntentDigits}, entry: entryDigits,
+			handle: (*Bot).onAccount,
+		},
+		{
+			id: stepPIN, prompt: []string{"id_pin_ask"}, keyPrompt: []string{"id_pin_ask"},
+			grammar: asr.GrammarDigits, intents: []string{asr.IntentDigits}, entry: entryDigits,
+			maxDigits: 12, secret: true, handle: (*Bot).onPIN,
+		},
+		{
+			id: stepMenu, prompt: []string{"menu_main_speech", "menu_main_dtmf"}, keyPrompt: []string{"menu_main_dtmf"},
+			help: []string{"menu_speech_hint"}, dynamic: (*Bot).menuPrompt, grammar: asr.GrammarMain,
+			intents: []string{asr.IntentBalance, asr.IntentNextPayment, asr.IntentMakePayment,
+				asr.IntentPaymentStatus, asr.IntentRepeat},
+			keys: menuKeys, handle: (*Bot).onMenu,
+		},
+		{
+			id: stepPayChoice, prompt: []string{"pay_amount_ask", "pay_amount_options"},
+			keyPrompt: []string{"pay_amount_ask", "pay_amount_options_dtmf"}, help: []string{"pay_amount_options"},
+			grammar: grammarPay, intents: []string{IntentPayNext, IntentPayFull, IntentPayOther, asr.IntentAmount},
+			keys:   map[byte]string{'1': IntentPayNext, '2': IntentPayFull, '3': IntentPayOther, '*': IntentMainMenu},
+			handle: (*Bot).onPayChoice,
+		},
+		{
+			id: stepPayAmount, prompt: []string{"pay_other_amount_ask"}, keyPrompt: []string{"pay_other_amount_ask"},
+			grammar: asr.GrammarAmount, intents: []string{asr.IntentAmount}, entry: entryAmount,
+			handle: (*Bot).onPayAmount,
+		},
+		{
+			id: stepPayConfirm, dynamic: (*Bot).confirmPrompt, grammar: asr.GrammarConfirm,
+			intents: []string{asr.IntentYes, asr.IntentNo},
+			keys:    map[byte]string{'1': asr.IntentYes, '2': asr.IntentNo, '*': IntentMainMenu},
+			handle:  (*Bot).onConfirm,
+		},
+		{id: stepGoodbye, act: (*Bot).goodbye},
+		{id: stepEnd},
+	}
+	m := make(map[stepID]*step, len(steps))
+	for _, st := range steps {
+		st.name = st.id.String()
+		m[st.id] = st
+	}
+	return m
+}
+
+// accepts reports whether the step takes a spoken intent. Asking for a
+// person and saying goodbye are taken everywhere.
+func (st *step) accepts(intent string) bool {
+	if intent == asr.IntentAgent || intent == asr.IntentGoodbye {
+		return true
+	}
+	for _, in := range st.intents {
+		if in == intent {
+			return true
+		}
+	}
+	return false
+}
