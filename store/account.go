@@ -19,9 +19,9 @@ type Account struct {
 	Balance    Money    `json:"balance"`
 	NextAmount Money    `json:"next_amount"`
 	// NextDue is a date (midnight UTC); zero when nothing is due.
-	NextDue     time.Time `json:"next_due"`
+	NextDue     time.Time `json:"next_due,omitzero"`
 	CardLast4   string    `json:"card_last4"`
-	LockedUntil time.Time `json:"locked_until"`
+	LockedUntil time.Time `json:"locked_until,omitzero"`
 	FailedPINs  int       `json:"failed_pins"`
 	CreatedAt   time.Time `json:"created_at"`
 }
@@ -149,11 +149,11 @@ func parseDate(s string) (time.Time, error) {
 func (s *SQLite) AddAccount(ctx context.Context, a NewAccount) (*Account, error) {
 	a, err := a.validate()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: add account: %w", err)
 	}
 	hash, err := s.hash(ctx, a.PIN)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: add account %s: %w", a.Number, err)
 	}
 	var id int64
 	err = s.inTx(ctx, func(tx *sql.Tx) error {

@@ -24,7 +24,7 @@ type CallRecord struct {
 	From          string    `json:"from"`
 	To            string    `json:"to"`
 	Start         time.Time `json:"start"`
-	End           time.Time `json:"end"`
+	End           time.Time `json:"end,omitzero"`
 	AccountNumber string    `json:"account_number,omitempty"`
 	Verified      bool      `json:"verified"`
 	Transcript    []Turn    `json:"transcript"`

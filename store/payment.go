@@ -91,7 +91,7 @@ func addMonth(d time.Time) time.Time {
 func (s *SQLite) MakePayment(ctx context.Context, req PaymentRequest) (*Payment, error) {
 	p, err := s.makePayment(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: account %d: %w", ErrPaymentNotMade, req.AccountID, err)
+		return nil, fmt.Errorf("store: %w: account %d: %w", ErrPaymentNotMade, req.AccountID, err)
 	}
 	return p, nil
 }

@@ -118,6 +118,7 @@ func (s *SQLite) VerifyPIN(ctx context.Context, accountID int64, pin string, now
 		}
 	}
 	var res PINResult
+	lockedNow := false
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var fails int
 		if err := tx.QueryRowContext(ctx, `SELECT locked_until, failed_pins FROM accounts WHERE id = ?`, accountID).Scan(&lockedUntil, &fails); err != nil {
@@ -133,7 +134,7 @@ func (s *SQLite) VerifyPIN(ctx context.Context, accountID int64, pin string, now
 			fails = 0
 			res = PINResult{OK: true, FailsLeft: maxFails}
 		case fails >= maxFails:
-			fails, until = 0, now.Add(lockFor)
+			fails, until, lockedNow = 0, now.Add(lockFor), true
 			res = PINResult{Locked: true, LockedUntil: until}
 		default:
 			res = PINResult{FailsLeft: maxFails - fails}
@@ -144,7 +145,7 @@ func (s *SQLite) VerifyPIN(ctx context.Context, accountID int64, pin string, now
 	if err != nil {
 		return PINResult{}, fmt.Errorf("store: verify PIN: account %d: %w", accountID, err)
 	}
-	if res.Locked {
+	if lockedNow {
 		s.log.Warn("store: account locked after wrong PINs", "account_id", accountID, "until", res.LockedUntil)
 	}
 	return res, nil

@@ -87,6 +87,13 @@ func OpenFile(ctx context.Context, path string, opts ...Option) (*SQLite, error)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
+	// The file holds PIN hashes: create it owner-only (SQLite gives its -wal
+	// and -shm files the same mode).
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	f.Close()
 	db, err := sql.Open("sqlite", dsn(abs, o.busyTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", abs, err)

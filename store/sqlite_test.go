@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,6 +30,9 @@ func TestOpenMigratesAndReopens(t *testing.T) {
 	var mode string
 	if err := st.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode %q, %v", mode, err)
+	}
+	if fi, err := os.Stat(st.Path()); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("database file mode %v, %v; want 0600 (it holds PIN hashes)", fi.Mode(), err)
 	}
 	addAccount(t, st, demo())
 	if err := st.Close(); err != nil {
@@ -150,5 +154,44 @@ func TestTwoHandles(t *testing.T) {
 	}
 	if as, err := a.ListAccounts(ctx); err != nil || len(as) != 1+2*perHandle {
 		t.Fatalf("%d accounts, %v", len(as), err)
+	}
+}
+
+// TestTwoProcesses: this test binary run again as a second process pays
+// into the same file while this one does (as `ivr serve` and an operator's
+// command would); every payment lands once.
+func TestTwoProcesses(t *testing.T) {
+	const n = 25
+	ctx := context.Background()
+	if dir := os.Getenv("STORE_TEST_CHILD_DIR"); dir != "" {
+		st := openDir(t, dir)
+		a := mustAccount(t, st, "10001")
+		for i := range n {
+			if _, err := st.MakePayment(ctx, PaymentRequest{AccountID: a.ID, Amount: usd(1), IdempotencyKey: fmt.Sprintf("child-%d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	dir := t.TempDir()
+	st := openDir(t, dir)
+	id := addAccount(t, st, demo()).ID
+	child := exec.Command(os.Args[0], "-test.run=^TestTwoProcesses$", "-test.count=1")
+	child.Env = append(os.Environ(), "STORE_TEST_CHILD_DIR="+dir)
+	out := &strings.Builder{}
+	child.Stdout, child.Stderr = out, out
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := st.MakePayment(ctx, PaymentRequest{AccountID: id, Amount: usd(1), IdempotencyKey: fmt.Sprintf("parent-%d", i)}); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := child.Wait(); err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if a := mustAccount(t, st, "10001"); a.Balance.Minor != 32109-2*n {
+		t.Fatalf("balance %v after %d payments of 0.01", a.Balance, 2*n)
 	}
 }
