@@ -102,6 +102,10 @@ func OpenFile(ctx context.Context, path string, opts ...Option) (*SQLite, error)
 		db: db, path: abs, log: o.log, cost: o.cost, now: o.now,
 		hashing: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 	}
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master`).Scan(new(int)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", abs, err)
+	}
 	if err := s.migrate(ctx, o.migrations); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", abs, err)

@@ -93,14 +93,14 @@ func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.db")
-	if err := os.WriteFile(garbage, []byte(strings.Repeat("this is not a database ", 100)), 0o600); err != nil {
+	if err := os.WriteFile(garbage, []byte("SQLite format 3\x00" + strings.Repeat("this is not a database ", 100)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	notDir := filepath.Join(dir, "file")
 	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenFile(ctx, garbage, cheap); err == nil || !strings.Contains(err.Error(), garbage) {
+	if _, err := OpenFile(ctx, garbage, cheap); err == nil || !strings.Contains(err.Error(), garbage) || !strings.Contains(err.Error(), "not a database") {
 		t.Errorf("garbage file: %v", err)
 	}
 	if _, err := Open(ctx, notDir, cheap); err == nil || !strings.Contains(err.Error(), "data directory") {
