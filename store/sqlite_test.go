@@ -93,7 +93,7 @@ func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.db")
-	if err := os.WriteFile(garbage, []byte("SQLite format 3\x00" + strings.Repeat("this is not a database ", 100)), 0o600); err != nil {
+	if err := os.WriteFile(garbage, []byte("SQLite format 3\x00"+strings.Repeat("this is not a database ", 100)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	notDir := filepath.Join(dir, "file")
