@@ -17,6 +17,8 @@ func main() {
 			serveCommand(),
 			callCommand(),
 			asrCommand(),
+			accountsCommand(),
+			callsCommand(),
 		},
 	}
 	if err := app.Run(os.Args); err != nil {
