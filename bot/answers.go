@@ -53,7 +53,7 @@ func (b *Bot) onMenu(ctx context.Context, a answer) (stepID, error) {
 // menu with "anything else?".
 func (b *Bot) answer(ctx context.Context, clips []string) (stepID, error) {
 	b.lastAnswer, b.again = clips, true
-	return stepMenu, b.say(ctx, clips...)
+	return b.sayBefore(ctx, stepMenu, clips...)
 }
 
 // answerMoney says before, the amount m, then after.
@@ -115,7 +115,7 @@ func (b *Bot) handover(ctx context.Context, reason, detail string, lead ...strin
 	b.rec.Handover = &store.Handover{Reason: reason, Detail: detail, At: b.since()}
 	b.rec.Outcome = OutcomeHandover
 	b.mu.Unlock()
-	return stepEnd, b.say(ctx, append(lead, "transferring")...)
+	return stepEnd, b.sayNotice(ctx, append(lead, "transferring")...)
 }
 
 // storeFailed tells the caller something went wrong and hands the call to
@@ -125,8 +125,5 @@ func (b *Bot) storeFailed(ctx context.Context, op string, err error) (stepID, er
 		return stepEnd, ctx.Err()
 	}
 	b.log.Error("bot: "+op+" failed", "error", err)
-	if err := b.say(ctx, "technical_error"); err != nil {
-		return stepEnd, err
-	}
-	return b.handover(ctx, store.HandoverBotFailed, fmt.Sprintf("error: %s: %v", op, err))
+	return b.handover(ctx, store.HandoverBotFailed, fmt.Sprintf("error: %s: %v", op, err), "technical_error")
 }

@@ -9,8 +9,7 @@ import (
 
 // greet says who we are and that a person is always there.
 func (b *Bot) greet(ctx context.Context) (stepID, error) {
-	b.listen(b.steps[stepMenu]) // speech barges in from the first word
-	return stepIdentify, b.say(ctx, "welcome")
+	return b.sayBefore(ctx, stepIdentify, "welcome")
 }
 
 // identify looks the caller's number up: a known number goes straight to
@@ -29,10 +28,11 @@ func (b *Bot) identify(ctx context.Context) (stepID, error) {
 		return b.storeFailed(ctx, "account by phone", err)
 	}
 	b.setAccount(acct)
-	if err := b.say(ctx, "id_caller_found"); err != nil {
-		return stepEnd, err
+	next, err := b.toPIN(ctx)
+	if next != stepPIN || err != nil {
+		return next, err
 	}
-	return b.toPIN(ctx)
+	return b.sayBefore(ctx, stepPIN, "id_caller_found")
 }
 
 // onAccount looks up the account number the caller gave.
@@ -44,13 +44,10 @@ func (b *Bot) onAccount(ctx context.Context, a answer) (stepID, error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		b.log.Info("bot: no such account", "tries", b.accountTries)
-		if err := b.say(ctx, "id_account_not_found"); err != nil {
-			return stepEnd, err
-		}
 		if b.accountTries >= b.cfg.MaxAccountTries {
-			return b.handover(ctx, store.HandoverBotFailed, "unverified: account not found")
+			return b.handover(ctx, store.HandoverBotFailed, "unverified: account not found", "id_account_not_found")
 		}
-		return stepAccount, nil
+		return b.sayBefore(ctx, stepAccount, "id_account_not_found")
 	case err != nil:
 		return b.storeFailed(ctx, "account by number", err)
 	}
@@ -80,22 +77,19 @@ func (b *Bot) onPIN(ctx context.Context, a answer) (stepID, error) {
 		b.rec.Verified = true
 		b.mu.Unlock()
 		b.log.Info("bot: caller verified")
-		return stepMenu, b.say(ctx, "id_verified")
+		return b.sayBefore(ctx, stepMenu, "id_verified")
 	case res.Locked:
 		b.log.Info("bot: account locked", "until", res.LockedUntil)
 		return b.locked(ctx, res.LockedUntil.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	b.log.Info("bot: wrong pin", "fails_left", res.FailsLeft)
-	return stepPIN, b.say(ctx, "id_pin_incorrect")
+	return b.sayBefore(ctx, stepPIN, "id_pin_incorrect")
 }
 
 // locked tells the caller the account is locked and hands the call to a
 // person; nothing of the account is said.
 func (b *Bot) locked(ctx context.Context, until string) (stepID, error) {
-	if err := b.say(ctx, "id_account_locked"); err != nil {
-		return stepEnd, err
-	}
-	return b.handover(ctx, store.HandoverBotFailed, "locked until "+until)
+	return b.handover(ctx, store.HandoverBotFailed, "locked until "+until, "id_account_locked")
 }
 
 // setAccount makes acct the call's account (not yet verified).

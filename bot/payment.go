@@ -81,13 +81,10 @@ func (b *Bot) setAmount(ctx context.Context, m store.Money) (stepID, error) {
 func (b *Bot) refuse(ctx context.Context, why string) (stepID, error) {
 	b.pay.refusals++
 	b.log.Info("bot: amount refused", "why", why, "refusals", b.pay.refusals)
-	if err := b.say(ctx, why); err != nil {
-		return stepEnd, err
-	}
 	if b.pay.refusals >= maxRefusals {
-		return b.handover(ctx, store.HandoverBotFailed, "pay_amount: "+why, "handoff_frustration")
+		return b.handover(ctx, store.HandoverBotFailed, "pay_amount: "+why, why, "handoff_frustration")
 	}
-	return stepPayAmount, nil
+	return b.sayBefore(ctx, stepPayAmount, why)
 }
 
 // confirmPrompt reads the payment back: amount and card's last four.
@@ -131,7 +128,9 @@ func (b *Bot) makePayment(ctx context.Context) (stepID, error) {
 		if ctx.Err() != nil {
 			return stepEnd, ctx.Err()
 		}
-		return b.answer(ctx, []string{"pay_failed"})
+		b.lastAnswer, b.again = []string{"pay_failed"}, true
+		b.listen(b.steps[stepMenu])
+		return stepMenu, b.sayNotice(ctx, "pay_failed")
 	}
 	b.log.Info("bot: payment taken", "payment", p.ID, "amount", p.Amount.Minor, "confirmation", p.Confirmation)
 	b.mu.Lock()

@@ -36,6 +36,30 @@ func (b *Bot) say(ctx context.Context, names ...string) error {
 	return err
 }
 
+// sayBefore says clips on the way to step next, listening already with
+// next's grammar: words spoken over the clips are the answer to next.
+func (b *Bot) sayBefore(ctx context.Context, next stepID, clips ...string) (stepID, error) {
+	b.listen(b.steps[next])
+	if err := b.say(ctx, clips...); err != nil {
+		return stepEnd, err
+	}
+	return next, nil
+}
+
+// sayNotice says something the caller must hear (the account is locked,
+// the payment failed, the transfer): keys typed ahead are dropped first,
+// so they don't skip it, and kept in the record masked (they may be a PIN).
+func (b *Bot) sayNotice(ctx context.Context, clips ...string) error {
+	var dropped []byte
+	for len(b.call.Digits()) > 0 {
+		dropped = append(dropped, (<-b.call.Digits()).Digit)
+	}
+	if len(dropped) > 0 {
+		b.noteKeys(mask(string(dropped)), false)
+	}
+	return b.say(ctx, clips...)
+}
+
 // sayTypeAhead says a question unless the caller already answered it: a
 // recognition result is waiting (a key waiting makes Play return at once).
 func (b *Bot) sayTypeAhead(ctx context.Context, names []string) error {
