@@ -100,6 +100,7 @@ type loadResult struct {
 	sessions         int
 	elapsed, cpu     time.Duration // wall time, process CPU (user+sys)
 	send, recv       IntervalHistogram
+	lateness         IntervalHistogram // pacing ticks, from their frame's start
 	sent, received   uint64
 	lost             int64
 	late, skipped    uint64
@@ -114,10 +115,11 @@ func (r loadResult) cpuPerSession() float64 {
 func (r loadResult) String() string {
 	return fmt.Sprintf("%d sessions for %v: CPU %v (%.1f%% of a core in total, %.3f%% per session, %.1f%% for 200 calls)\n"+
 		"  sent %d, received %d, lost %d, late ticks %d, skipped frames %d, concealed %d, frames played %d\n"+
-		"  send intervals: %s\n  recv intervals: %s",
+		"  send intervals: %s\n  recv intervals: %s\n  tick lateness: n=%d p99=%v p99.9=%v max=%v",
 		r.sessions, r.elapsed.Round(time.Millisecond), r.cpu.Round(time.Millisecond),
 		100*r.cpu.Seconds()/r.elapsed.Seconds(), 100*r.cpuPerSession(), 200*100*r.cpuPerSession(),
-		r.sent, r.received, r.lost, r.late, r.skipped, r.concealed, r.frame, r.send.String(), r.recv.String())
+		r.sent, r.received, r.lost, r.late, r.skipped, r.concealed, r.frame, r.send.String(), r.recv.String(),
+		r.lateness.N, r.lateness.Percentile(99), r.lateness.Percentile(99.9), r.lateness.Max)
 }
 
 func rusageCPU() time.Duration {
@@ -167,6 +169,7 @@ func runLoad(tb testing.TB, pairs int, d time.Duration) loadResult {
 		st := s.Stats()
 		r.send.Merge(&st.SendIntervals)
 		r.recv.Merge(&st.RecvIntervals)
+		r.lateness.Merge(&st.TickLateness)
 		r.sent += st.PacketsSent
 		r.received += st.PacketsReceived
 		r.lost += st.Lost

@@ -45,12 +45,14 @@ type sendStats struct {
 	lateTicks, skipped     uint64
 	last                   time.Time
 	intervals              IntervalHistogram
+	lateness               IntervalHistogram
 }
 
 func (st *sendStats) fill(out *Stats) {
 	out.PacketsSent, out.BytesSent, out.SendErrors = st.packets, st.bytes, st.errors
 	out.LateTicks, out.SkippedFrames = st.lateTicks, st.skipped
 	out.SendIntervals = st.intervals
+	out.TickLateness = st.lateness
 	out.MaxSendGap = st.intervals.Max
 }
 
@@ -157,11 +159,18 @@ func newSender(s *Session) *sender {
 
 // sendLoop is the pacing loop: one tick every 20 ms sends the due frames,
 // plays received frames out and checks for inactivity.
+//
+// The media clock starts before the ticker, so every tick comes at or after
+// the start of the frame it is for, never before it. Started the other way
+// round, the frame boundaries trail the ticks by the few microseconds
+// between the two calls, and a tick delivered within them (a prompt wake-up
+// often is) finds no frame due: that tick sends nothing and the next one
+// sends two, a 40 ms gap and a burst, again and again for the whole call.
 func (s *Session) sendLoop(ctx context.Context) error {
 	sd := newSender(s)
+	sd.start = time.Now()
 	ticker := time.NewTicker(FrameDuration)
 	defer ticker.Stop()
-	sd.start = time.Now()
 	s.lastRecv.Store(int64(sd.start.Sub(s.epoch)))
 	sd.tick(sd.start)
 	defer sd.abortJob()
@@ -188,20 +197,24 @@ func (s *Session) sendLoop(ctx context.Context) error {
 }
 
 // tick sends the frames due by now and plays out as many received frames.
+// Frame k is due from sd.start + k×20 ms on.
 func (sd *sender) tick(now time.Time) {
-	due := int64(now.Sub(sd.start)/FrameDuration) + 1
+	elapsed := now.Sub(sd.start)
+	due := int64(elapsed/FrameDuration) + 1
 	behind := due - sd.frames
 	if behind <= 0 {
-		return
+		return // a tick the ticker kept while a late one caught up
 	}
+	st := &sd.s.sendStats
+	sd.s.sendMu.Lock()
+	st.lateness.Add(elapsed - time.Duration(sd.frames)*FrameDuration)
 	if behind > 1 {
-		sd.s.sendMu.Lock()
-		sd.s.sendStats.lateTicks++
+		st.lateTicks++
 		if behind > maxCatchUp+1 {
-			sd.s.sendStats.skipped += uint64(behind - 1)
+			st.skipped += uint64(behind - 1)
 		}
-		sd.s.sendMu.Unlock()
 	}
+	sd.s.sendMu.Unlock()
 	if behind > maxCatchUp+1 {
 		sd.frames = due - 1
 		sd.needMarker = true

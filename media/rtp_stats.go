@@ -117,6 +117,9 @@ type Stats struct {
 	MaxSendGap    time.Duration
 	MaxRecvGap    time.Duration
 	SendIntervals IntervalHistogram // time between consecutive packets sent
+	// TickLateness counts, per pacing tick that sent, how long after the
+	// start of the first frame it sent it came (0 ms bucket: on time).
+	TickLateness  IntervalHistogram
 	RecvIntervals IntervalHistogram // time between consecutive packets received
 }
 
