@@ -43,6 +43,8 @@ printf 'server while %s: CPU %.1f%% of one core (%.3f%% per call), RSS %d MiB\n'
 tail -1 "$work/events.json"
 # The server's own pacing, from its per-call log lines, weighted by packets sent.
 awk '/msg="call ended"/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-       n += v["rtp_sent"]; w += v["rtp_sent"] * v["send_20ms_pm5"]; g = v["max_send_gap"]; sub(/ms$/, "", g)
-       if (g + 0 > max) max = g + 0 }
+       n += v["rtp_sent"]; w += v["rtp_sent"] * v["send_20ms_pm5"]; g = v["max_send_gap"]
+       # a Go duration: 41.2ms, 950µs, 1.5s
+       if (g ~ /ms$/) g = g + 0; else if (g ~ /µs$/) g = g / 1000; else if (g ~ /s$/) g = g * 1000; else g = 0
+       if (g > max) max = g }
      END { if (n) printf "server send spacing: %.3f%% of %d packets within 20±5 ms, largest gap %.1f ms\n", 100 * w / n, n, max }' "$work/serve.log"
