@@ -8,6 +8,10 @@ import (
 	"github.com/supportline/ivr/media"
 )
 
+// maxUtterance is how much longer a step waits for a result when the
+// caller barged in by speech: asr's default cap on an utterance.
+const maxUtterance = asr.DefaultMaxUtterance
+
 // answer is one usable caller turn: an intent (spoken or keyed) and its
 // value (digits, an amount).
 type answer struct {
@@ -62,10 +66,15 @@ func (b *Bot) ask(ctx context.Context, st *step) (answer, error) {
 	fails := 0
 	for {
 		b.listen(st)
-		if err := b.sayTypeAhead(ctx, prompt); err != nil {
+		talking, err := b.sayTypeAhead(ctx, prompt)
+		if err != nil {
 			return answer{}, err
 		}
-		a, m, err := b.hear(ctx, st)
+		wait := b.cfg.NoInput
+		if talking {
+			wait += maxUtterance
+		}
+		a, m, err := b.hear(ctx, st, wait)
 		if err != nil || m == missNone {
 			return a, err
 		}
@@ -121,8 +130,8 @@ func (b *Bot) helpFor(st *step) []string {
 }
 
 // hear waits for the caller's turn at step st.
-func (b *Bot) hear(ctx context.Context, st *step) (answer, miss, error) {
-	t := time.NewTimer(b.cfg.NoInput)
+func (b *Bot) hear(ctx context.Context, st *step, wait time.Duration) (answer, miss, error) {
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
 		select {

@@ -31,9 +31,16 @@ func mask(s string) string { return strings.Repeat("*", len(s)) }
 // say plays prompts, writing their words to the transcript first (a
 // string join: nothing slow between a result and the first audio).
 func (b *Bot) say(ctx context.Context, names ...string) error {
-	b.noteBot(names)
-	_, err := b.call.Play(ctx, names...)
+	_, err := b.play(ctx, names)
 	return err
+}
+
+// play is say reporting a barge-in by speech (the prompt stopped with no
+// key waiting): the caller is talking and the result is on its way.
+func (b *Bot) play(ctx context.Context, names []string) (talking bool, err error) {
+	b.noteBot(names)
+	barged, err := b.call.Play(ctx, names...)
+	return barged && len(b.call.Digits()) == 0, err
 }
 
 // sayBefore says clips on the way to step next, listening already with
@@ -62,11 +69,11 @@ func (b *Bot) sayNotice(ctx context.Context, clips ...string) error {
 
 // sayTypeAhead says a question unless the caller already answered it: a
 // recognition result is waiting (a key waiting makes Play return at once).
-func (b *Bot) sayTypeAhead(ctx context.Context, names []string) error {
+func (b *Bot) sayTypeAhead(ctx context.Context, names []string) (talking bool, err error) {
 	if len(b.call.Speech()) > 0 {
-		return nil
+		return false, nil
 	}
-	return b.say(ctx, names...)
+	return b.play(ctx, names)
 }
 
 // noteBot adds what the bot says to the transcript.
