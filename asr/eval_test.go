@@ -25,11 +25,12 @@ func TestEvalCorpusCI(t *testing.T) {
 	if rep.Clips != 79 || len(rep.Results) != 79 {
 		t.Errorf("%d clips, want 79", rep.Clips)
 	}
-	if rep.IntentAccuracy < 0.70 {
-		t.Errorf("intent accuracy %.3f < 0.70", rep.IntentAccuracy)
+	// Measured 0.903 / 0.353 (6 of 17) with per-utterance CMN and -lw 4.5.
+	if rep.IntentAccuracy < 0.88 {
+		t.Errorf("intent accuracy %.3f < 0.88", rep.IntentAccuracy)
 	}
-	if rep.FalseAcceptRate > 0.50 {
-		t.Errorf("false-accept rate %.3f > 0.50", rep.FalseAcceptRate)
+	if rep.FalseAcceptRate > 0.40 {
+		t.Errorf("false-accept rate %.3f > 0.40", rep.FalseAcceptRate)
 	}
 	if rep.RTF > 0.1 {
 		t.Errorf("RTF %.4f > 0.1", rep.RTF)

@@ -47,8 +47,8 @@ func MainGrammar() *Grammar {
 		Rules: []Rule{
 			{IntentAgent, "[<want>] <speak> (to | with) <person> [<polite>]"},
 			{IntentAgent, "[<want>] [(get | have) [me]] <person> [<polite>]"},
-			{IntentAgent, "<garbage> (agent | representative | operator | [a] real person | [a] human) [<garbage>]"},
-			{IntentAgent, "(agent | representative | operator | [a] real person | [a] human) <garbage>"},
+			{IntentAgent, "<garbage> (agent | representative | operator | [a] real person) [<garbage>]"},
+			{IntentAgent, "(agent | representative | operator | [a] real person) <garbage>"},
 			{IntentMakePayment, "[<want>] (make | pay) [a] payment [now] [<polite>]"},
 			{IntentMakePayment, "[<want>] pay (my bill | my balance | it off | now | the balance) [<polite>]"},
 			{IntentNextPayment, "(when is | when's) <my> next payment [due] [<polite>]"},
@@ -100,6 +100,9 @@ var numberDefs = map[string]string{
 	"number":   "<under1k> thousand [[and] <under1k>] | <under1k> | zero",
 }
 
+// openGarbageWeight is the garbage weight of the open number grammars.
+const openGarbageWeight = 1e-20
+
 // DigitsGrammar is a string of spoken digits (account numbers, PINs).
 func DigitsGrammar() *Grammar {
 	return &Grammar{
@@ -107,7 +110,10 @@ func DigitsGrammar() *Grammar {
 		Defs:    numberDefs,
 		Rules:   []Rule{{IntentDigits, "<digit>+"}},
 		Garbage: true,
-		Open:    true,
+		// Digit strings are long and every digit competes with the
+		// phone loop: garbage is made dearer than at the closed steps.
+		GarbageWeight: openGarbageWeight,
+		Open:          true,
 	}
 }
 
@@ -123,8 +129,9 @@ func AmountGrammar() *Grammar {
 			{IntentAmount, "<number> [and] <under100> [cents]"},
 			{IntentAmount, "<number>"},
 		},
-		Garbage: true,
-		Open:    true,
+		Garbage:       true,
+		GarbageWeight: openGarbageWeight,
+		Open:          true,
 	}
 }
 

@@ -3,6 +3,9 @@ package asr
 // #cgo pkg-config: pocketsphinx
 // #include <stdlib.h>
 // #include <stdio.h>
+// #include <string.h>
+// #include <sphinxbase/cmn.h>
+// #include <sphinxbase/feat.h>
 // #include <pocketsphinx.h>
 // #include <sphinxbase/err.h>
 //
@@ -14,6 +17,19 @@ package asr
 //     return ps;
 // }
 // static void ivr_ps_quiet(void) { err_set_logfp(NULL); }
+//
+// static int ivr_cmn_len(ps_decoder_t *ps) {
+//     feat_t *f = ps_get_feat(ps);
+//     return f->cmn_struct ? f->cmn_struct->veclen : 0;
+// }
+// static void ivr_cmn_set(ps_decoder_t *ps, const float *v) {
+//     feat_t *f = ps_get_feat(ps);
+//     if (f->cmn_struct) cmn_live_set(f->cmn_struct, v);
+// }
+// static void ivr_cmn_get(ps_decoder_t *ps, float *v) {
+//     feat_t *f = ps_get_feat(ps);
+//     if (f->cmn_struct) memcpy(v, f->cmn_struct->cmn_mean, f->cmn_struct->veclen * sizeof(float));
+// }
 import "C"
 
 import (
@@ -158,6 +174,7 @@ func (s *sphinx) free() {
 type segment struct {
 	word   string
 	frames int
+	ascr   int32 // acoustic score (log base, relative to each frame's best senone)
 }
 
 // segments lists the words of the best path after end.
@@ -165,8 +182,32 @@ func (s *sphinx) segments() []segment {
 	var out []segment
 	for it := C.ps_seg_iter(s.ps); it != nil; it = C.ps_seg_next(it) {
 		var sf, ef C.int
+		var ascr, lscr, lback C.int32
 		C.ps_seg_frames(it, &sf, &ef)
-		out = append(out, segment{word: C.GoString(C.ps_seg_word(it)), frames: int(ef-sf) + 1})
+		C.ps_seg_prob(it, &ascr, &lscr, &lback)
+		out = append(out, segment{word: C.GoString(C.ps_seg_word(it)), frames: int(ef-sf) + 1, ascr: int32(ascr)})
 	}
 	return out
+}
+
+// cmnLen is the length of the decoder's cepstral mean vector (0 without CMN).
+func (s *sphinx) cmnLen() int { return int(C.ivr_cmn_len(s.ps)) }
+
+// setCMN sets the live cepstral mean the next frames are normalised with.
+func (s *sphinx) setCMN(mean []float32) {
+	if len(mean) == 0 || len(mean) != s.cmnLen() {
+		return
+	}
+	C.ivr_cmn_set(s.ps, (*C.float)(unsafe.Pointer(&mean[0])))
+}
+
+// getCMN returns the live cepstral mean.
+func (s *sphinx) getCMN() []float32 {
+	n := s.cmnLen()
+	if n == 0 {
+		return nil
+	}
+	v := make([]float32, n)
+	C.ivr_cmn_get(s.ps, (*C.float)(unsafe.Pointer(&v[0])))
+	return v
 }

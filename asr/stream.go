@@ -245,27 +245,30 @@ func (st *sphinxStream) pushPreRoll(f *frameIn) {
 // the end of speech).
 func (st *sphinxStream) startUtterance(grammar string) {
 	st.utt = utterance{grammar: grammar, start: st.frames, pending: st.utt.pending[:0]}
+	st.fe.Reset()
 	if grammar == "" {
 		st.utt.failed = fmt.Errorf("%w: no grammar selected (call Listen)", ErrUnknownGrammar)
 		return
 	}
-	if d := st.rec.tryAcquire(st.rec.cfg.Decoders / 2); d != nil {
-		st.begin(d)
-	}
 }
 
-// begin starts the search on d and feeds it any buffered audio.
+// begin starts the search on d, sets its cepstral mean and feeds it the
+// buffered audio.
 func (st *sphinxStream) begin(d *sphinx) {
 	st.dec = d
+	mean := st.rec.utteranceCMN()
 	if err := d.start(st.utt.grammar); err != nil {
 		st.utt.failed = err
 		st.rec.release(d)
 		st.dec = nil
 		return
 	}
-	st.fe.Reset()
-	for i := 0; i < len(st.utt.pending) && st.utt.failed == nil; i += media.FrameSamples {
-		st.decode(st.utt.pending[i:min(len(st.utt.pending), i+media.FrameSamples)])
+	if mean != nil {
+		d.setCMN(mean)
+	}
+	const chunk = 2 * media.FrameSamples * 10
+	for i := 0; i < len(st.utt.pending) && st.utt.failed == nil; i += chunk {
+		st.decode16(st.utt.pending[i:min(len(st.utt.pending), i+chunk)])
 	}
 	st.utt.pending = st.utt.pending[:0]
 }
@@ -277,20 +280,18 @@ func (st *sphinxStream) feed(pcm []int16) {
 		return
 	}
 	if st.dec == nil {
-		st.utt.pending = append(st.utt.pending, pcm...)
-		if (st.frames-st.utt.start)%5 == 0 {
-			if d := st.rec.tryAcquire(st.rec.cfg.Decoders / 2); d != nil {
-				st.begin(d)
-			}
+		st.utt.pending = st.fe.Process(st.utt.pending, pcm)
+		if d := st.rec.tryAcquire(st.rec.reserve); d != nil {
+			st.begin(d)
 		}
 		return
 	}
-	st.decode(pcm)
+	st.pcm16 = st.fe.Process(st.pcm16[:0], pcm)
+	st.decode16(st.pcm16)
 }
 
-func (st *sphinxStream) decode(pcm []int16) {
-	st.pcm16 = st.fe.Process(st.pcm16[:0], pcm)
-	if err := st.dec.process(st.pcm16); err != nil {
+func (st *sphinxStream) decode16(pcm16 []int16) {
+	if err := st.dec.process(pcm16); err != nil {
 		st.utt.failed = err
 		return
 	}
@@ -365,7 +366,8 @@ func (st *sphinxStream) result() Event {
 	st.log.Debug("asr: hypothesis", "grammar", st.utt.grammar, "hyp", all)
 	cg := st.rec.grammars[st.utt.grammar]
 	intent := cg.match(all)
-	conf := confidence(d.segments())
+	segs := d.segments()
+	conf := confidence(segs)
 	if intent == "" {
 		return Event{Type: EventNoMatch, Text: words, Confidence: conf}
 	}
