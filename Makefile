@@ -20,7 +20,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/ivr
 
 run: deps-run build
-	./$(BIN) serve $(RUNARGS)
+	./$(BIN) serve --demo-accounts $(RUNARGS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -44,6 +44,10 @@ type Option func(*Server)
 // WithFlow sets the dialog flow run for each call (the DTMF menu by default).
 func WithFlow(f FlowFactory) Option { return func(s *Server) { s.flows = f } }
 
+// WithPrompts uses cat instead of loading the prompts itself, so that the
+// flows and the server share one catalog.
+func WithPrompts(cat *prompts.Catalog) Option { return func(s *Server) { s.prompts = cat } }
+
 // New checks cfg, loads the prompts and binds every listener, so a
 // configuration or start-up problem is reported before any call is taken.
 func New(cfg Config, opts ...Option) (*Server, error) {
@@ -59,16 +63,11 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	var err error
-	start := time.Now()
-	if cfg.PromptsDir != "" {
-		s.prompts, err = prompts.LoadDir(cfg.PromptsDir)
-	} else {
-		s.prompts, err = prompts.Embedded()
+	if s.prompts == nil {
+		if s.prompts, err = LoadPrompts(cfg, s.log); err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("prompts: %w", err)
-	}
-	s.log.Info("prompts loaded", "count", len(s.prompts.Names()), "took", time.Since(start).Round(time.Millisecond))
 	if s.ports, err = media.NewPortAllocator(cfg.rtpBindAddr(), cfg.RTPLow, cfg.RTPHigh); err != nil {
 		return nil, fmt.Errorf("rtp ports: %w", err)
 	}
@@ -84,6 +83,24 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	}
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
+}
+
+// LoadPrompts loads the prompt set cfg names: the PromptsDir override or
+// the embedded set. A missing or corrupt prompt is an error naming it.
+func LoadPrompts(cfg Config, log *slog.Logger) (*prompts.Catalog, error) {
+	start := time.Now()
+	var cat *prompts.Catalog
+	var err error
+	if cfg.PromptsDir != "" {
+		cat, err = prompts.LoadDir(cfg.PromptsDir)
+	} else {
+		cat, err = prompts.Embedded()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("prompts: %w", err)
+	}
+	log.Info("prompts loaded", "count", len(cat.Names()), "took", time.Since(start).Round(time.Millisecond))
+	return cat, nil
 }
 
 // SIPAddr is the bound SIP address (UDP and TCP).

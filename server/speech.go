@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 
 	"github.com/supportline/ivr/asr"
@@ -90,7 +91,7 @@ func (c *call) onSpeech(ev asr.Event) {
 		c.sink.speech.Store(nil)
 	case asr.EventFinal, asr.EventNoMatch, asr.EventNoInput:
 		c.log.Info("speech", "result", ev.Type.String(), "grammar", ev.Grammar, "intent", ev.Intent,
-			"text", ev.Text, "confidence", ev.Confidence, "latency", ev.Latency, "decoder_wait", ev.DecoderWait)
+			"text", loggable(ev), "confidence", ev.Confidence, "latency", ev.Latency, "decoder_wait", ev.DecoderWait)
 	}
 	if !c.listening.Load() && ev.Type != asr.EventError {
 		return // nobody asked: speech while a prompt without barge-in plays
@@ -118,3 +119,13 @@ func (c *call) Listen(grammar string) bool {
 
 // Speech implements Call.
 func (c *call) Speech() <-chan asr.Event { return c.speech }
+
+// loggable is the text of a result as it may appear in a log: what was said
+// to a digits grammar (a PIN, an account or card number) is masked, one *
+// per word, so no digits of it reach the log.
+func loggable(ev asr.Event) string {
+	if ev.Grammar != asr.GrammarDigits {
+		return ev.Text
+	}
+	return strings.TrimSpace(strings.Repeat("* ", len(strings.Fields(ev.Text))))
+}

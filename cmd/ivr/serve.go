@@ -15,7 +15,9 @@ import (
 	"github.com/urfave/cli/v2/altsrc"
 
 	"github.com/supportline/ivr/asr"
+	"github.com/supportline/ivr/bot"
 	"github.com/supportline/ivr/server"
+	"github.com/supportline/ivr/store"
 )
 
 func serveCommand() *cli.Command {
@@ -37,6 +39,10 @@ func serveCommand() *cli.Command {
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "asr-model-dir", Usage: "PocketSphinx model directory (default: from pkg-config)", EnvVars: []string{"IVR_ASR_MODEL_DIR"}}),
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "asr-decoders", Usage: "decoder pool size, each ~43 MB (default: from the CPU count)", EnvVars: []string{"IVR_ASR_DECODERS"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "asr-end-silence", Value: 400 * time.Millisecond, Usage: "silence that ends an utterance", EnvVars: []string{"IVR_ASR_END_SILENCE"}}),
+		altsrc.NewIntFlag(&cli.IntFlag{Name: "pin-max-fails", Value: 3, Usage: "wrong PINs in a row that lock an account", EnvVars: []string{"IVR_PIN_MAX_FAILS"}}),
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "lock-for", Value: 30 * time.Minute, Usage: "how long a locked account stays locked", EnvVars: []string{"IVR_LOCK_FOR"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "flow", Value: "bot", Usage: "call flow: bot (the support-line bot) or menu (a short keypad/speech test menu for checking a line)", EnvVars: []string{"IVR_FLOW"}}),
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "demo-accounts", Usage: "add the documented demo accounts when the store has none", EnvVars: []string{"IVR_DEMO_ACCOUNTS"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"IVR_LOG_LEVEL"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json", EnvVars: []string{"IVR_LOG_FORMAT"}}),
 	}
@@ -113,12 +119,32 @@ func runServe(c *cli.Context) error {
 	if cfg.RTPLow, cfg.RTPHigh, err = parseRange(c.String("rtp-ports")); err != nil {
 		return err
 	}
-	var opts []server.Option
+	st, err := store.Open(c.Context, cfg.DataDir, store.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if c.Bool("demo-accounts") {
+		if seeded, err := store.SeedDemo(c.Context, st); err != nil {
+			return fmt.Errorf("demo accounts: %w", err)
+		} else if seeded {
+			log.Info("demo accounts added", "accounts", len(store.DemoAccounts()))
+		}
+	}
+	cat, err := server.LoadPrompts(cfg, log)
+	if err != nil {
+		return err
+	}
+	botCfg := bot.Config{
+		Store: st, Prompts: cat, NoInput: cfg.NoInputTimeout, SaveRecord: true,
+		MaxPINFails: c.Int("pin-max-fails"), LockFor: c.Duration("lock-for"),
+	}
+	opts := []server.Option{server.WithPrompts(cat)}
 	if c.Bool("asr") {
 		rec, err := asr.NewSphinx(asr.SphinxConfig{
 			ModelDir: c.String("asr-model-dir"),
 			Decoders: c.Int("asr-decoders"),
-			Grammars: asr.DefaultGrammars(),
+			Grammars: append(asr.DefaultGrammars(), bot.Grammars()...),
 			Args:     asr.DefaultDecoderArgs,
 			Log:      log,
 		})
@@ -126,9 +152,21 @@ func runServe(c *cli.Context) error {
 			return fmt.Errorf("speech recognition: %w (run with --asr=false for keypad only)", err)
 		}
 		defer rec.Close()
+		botCfg.PayGrammar = bot.GrammarPayChoice
 		opts = append(opts, server.WithRecognizer(rec, asr.StreamConfig{
 			VAD: asr.VADConfig{EndSilence: c.Duration("asr-end-silence")},
 		}))
+	}
+	switch c.String("flow") {
+	case "bot":
+		opts = append(opts, server.WithFlow(func(info server.CallInfo) server.Flow {
+			cfg := botCfg
+			cfg.Caller, cfg.To, cfg.CallID = info.From, info.To, info.ID
+			return botFlow{bot.New(cfg)}
+		}))
+	case "menu": // the server's default flow
+	default:
+		return fmt.Errorf("--flow %q: want bot or menu", c.String("flow"))
 	}
 	srv, err := server.New(cfg, opts...)
 	if err != nil {
@@ -138,3 +176,8 @@ func runServe(c *cli.Context) error {
 	defer stop()
 	return srv.Run(ctx)
 }
+
+// botFlow runs the speech bot as a call's flow (server.Call satisfies bot.Call).
+type botFlow struct{ b *bot.Bot }
+
+func (f botFlow) Run(ctx context.Context, c server.Call) error { return f.b.Run(ctx, c) }

@@ -137,9 +137,11 @@ calls_up() {
 
 # The CANCEL scenario needs the server to ring a while before it answers;
 # without that, CANCEL races the 200 OK. Use the server's ring time if it has one.
-serve_extra=()
+# The line-test menu (keys 1/2/0, then goodbye and BYE) is what the
+# scenarios walk; a 1 s ring gives CANCEL a window before the answer.
+serve_extra=(--flow menu)
 if "$bin" serve --help 2>&1 | grep -q -- '--ring-time'; then
-  serve_extra=(--ring-time 1s)
+  serve_extra+=(--ring-time 1s)
 fi
 
 ready_timeout=90 # seconds; loading and decoding the prompts takes a few
