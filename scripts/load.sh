@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Load run: `ivr serve` on loopback, N scripted menu calls from `ivr call`,
-# server CPU and memory read from /proc while the calls are up.
+# Load run: `ivr serve` on loopback running the keypad menu flow (issue 2's
+# benchmark: menu calls, no speech recognition), N scripted calls from
+# `ivr call`, server CPU and memory read from /proc while the calls are up.
 #   scripts/load.sh [BIN] [CALLS] [RATE]
 set -euo pipefail
 bin=${1:-bin/ivr}; calls=${2:-200}; rate=${3:-50}
@@ -13,7 +14,7 @@ fi
 work=$(mktemp -d); trap 'kill $srv 2>/dev/null || true; wait 2>/dev/null; [ -n "${KEEP:-}" ] && cp "$work/serve.log" "$KEEP"; rm -rf "$work"' EXIT
 sip=127.0.0.1:27060; http=127.0.0.1:27080
 GODEBUG=${SERVER_GODEBUG:-} "${srv_pin[@]}" "$bin" serve --sip-addr $sip --http-addr $http --rtp-ports 36000-37998 --data-dir "$work/data" \
-  --max-calls $((calls + 10)) --log-level info >"$work/serve.log" 2>&1 &
+  --max-calls $((calls + 10)) --log-level info --flow menu --asr=false >"$work/serve.log" 2>&1 &
 srv=$!
 for _ in $(seq 300); do curl -sf "http://$http/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 hz=$(getconf CLK_TCK)

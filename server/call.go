@@ -112,7 +112,8 @@ func (c *call) run() {
 	c.log.Info("call ended", "cause", endCause(c.ic.Context(), err), "duration", time.Since(start).Round(time.Millisecond),
 		"rtp_sent", st.PacketsSent, "rtp_received", st.PacketsReceived, "rtp_lost", st.Lost,
 		"garbage", st.Garbage, "max_send_gap", st.MaxSendGap,
-		"send_20ms_pm5", fmt.Sprintf("%.4f", st.SendIntervals.Within(20*time.Millisecond, 5*time.Millisecond)))
+		"send_20ms_pm5", fmt.Sprintf("%.4f", st.SendIntervals.Within(20*time.Millisecond, 5*time.Millisecond)),
+		"tick_late_p999", st.TickLateness.Percentile(0.999), "tick_late_max", st.TickLateness.Max)
 }
 
 // ring lets the phone ring for the configured time; it reports false when
