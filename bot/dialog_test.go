@@ -69,6 +69,16 @@ func TestDialog(t *testing.T) {
 			if got := b.Record().Payments; len(got) != 1 || got[0] != p.ID {
 				t.Errorf("record payments %v", got)
 			}
+			// All 8 digits of the confirmation are spoken (and so in the transcript).
+			var bot strings.Builder
+			for _, tu := range b.Record().Transcript {
+				if tu.Who == WhoBot {
+					bot.WriteString(tu.Text + "\n")
+				}
+			}
+			if want := "Your confirmation number is four zero seven one eight two five three"; !strings.Contains(bot.String(), want) {
+				t.Errorf("the bot did not say %q; it said:\n%s", want, bot.String())
+			}
 		},
 	}, {
 		name: "payment declined", caller: "15550100",

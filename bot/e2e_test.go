@@ -186,6 +186,24 @@ func wantSaid(t *testing.T, rec *store.CallRecord, phrases ...string) {
 	}
 }
 
+// digitWords is a confirmation code as the bot must read it: every one of
+// its 8 characters a digit, as words ("four zero seven ...").
+func digitWords(t *testing.T, code string) string {
+	t.Helper()
+	names := [10]string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+	if len(code) != 8 {
+		t.Fatalf("confirmation %q: want 8 digits", code)
+	}
+	words := make([]string, 0, len(code))
+	for _, c := range code {
+		if c < '0' || c > '9' {
+			t.Fatalf("confirmation %q has %q, which the bot cannot say", code, c)
+		}
+		words = append(words, names[c-'0'])
+	}
+	return strings.Join(words, " ")
+}
+
 func payments(t *testing.T, l *line, acct *store.Account) []store.Payment {
 	t.Helper()
 	ps, err := l.st.Payments(context.Background(), acct.ID, 10)
@@ -249,7 +267,7 @@ func TestKeypadCalls(t *testing.T) {
 			t.Errorf("record payments %v, want [%d]", rec.Payments, ps[0].ID)
 		}
 		wantSaid(t, rec, "You'd like to pay fifty four dollars and ten cents using your card ending in four two four two",
-			"Your payment was successful. Your confirmation number is")
+			"Your payment was successful. Your confirmation number is "+digitWords(t, ps[0].Confirmation))
 	})
 
 	t.Run("payment declined", func(t *testing.T) {

@@ -142,7 +142,12 @@ func (b *Bot) makePayment(ctx context.Context) (stepID, error) {
 	if ctx.Err() != nil {
 		return stepEnd, ctx.Err()
 	}
-	clips := append([]string{"pay_success", "pay_confirmation_number"}, prompts.SayDigits(p.Confirmation)...)
+	code := prompts.SayDigits(p.Confirmation)
+	if len(code) != len(p.Confirmation) { // the store issues digits; anything else would go unsaid
+		b.log.Error("bot: confirmation has characters no prompt says", "payment", p.ID, "said", len(code),
+			"of", len(p.Confirmation))
+	}
+	clips := append([]string{"pay_success", "pay_confirmation_number"}, code...)
 	return b.answer(ctx, clips)
 }
 

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/big"
 	"time"
 )
 
@@ -40,23 +41,31 @@ type PaymentRequest struct {
 	Now time.Time
 }
 
-// confirmationAlphabet has no 0/O or 1/I, so a code read aloud or typed is
-// unambiguous; 32 symbols, so a random byte maps without bias.
-const confirmationAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-// confirmationLen is 8 symbols: 40 random bits.
+// confirmationLen is 8 decimal digits: the bot reads a confirmation code
+// back digit by digit, and the prompt catalog has clips for digits only (a
+// letter would be dropped from what the caller hears).
 const confirmationLen = 8
 
-func newConfirmation() (string, error) {
-	b := make([]byte, confirmationLen)
-	if _, err := rand.Read(b); err != nil {
+// confirmationSpace is the number of confirmation codes, 10^8.
+const confirmationSpace = 100_000_000
+
+// newConfirmation draws a confirmation code; a variable so that a test can
+// force a collision.
+var newConfirmation = randomConfirmation
+
+// randomConfirmation returns confirmationLen random decimal digits
+// (leading zeros kept), uniformly distributed.
+func randomConfirmation() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(confirmationSpace))
+	if err != nil {
 		return "", err
 	}
-	for i := range b {
-		b[i] = confirmationAlphabet[b[i]%32]
-	}
-	return string(b), nil
+	return fmt.Sprintf("%0*d", confirmationLen, n.Int64()), nil
 }
+
+// confirmationTries is how many confirmation codes a payment draws before
+// a collision with existing payments is an error.
+const confirmationTries = 10
 
 // addMonth returns the same day of the next month, clamped to that month's
 // last day (January 31 → February 28 or 29).
@@ -190,7 +199,7 @@ func (s *SQLite) insertPayment(ctx context.Context, tx *sql.Tx, req PaymentReque
 	}
 	p := &Payment{AccountID: req.AccountID, Amount: req.Amount, CardLast4: card, Status: PaymentCompleted,
 		IdempotencyKey: req.IdempotencyKey, CreatedAt: req.Now.UTC()}
-	for range 5 { // a confirmation collision (1 in 2^40 per pair) just draws again
+	for range confirmationTries { // a confirmation collision (1 in 10^8 per pair) just draws again
 		if p.Confirmation, err = newConfirmation(); err != nil {
 			return nil, fmt.Errorf("confirmation: %w", err)
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,8 +23,8 @@ func TestMakePaymentOnce(t *testing.T) {
 		t.Fatalf("payment %+v", p1)
 	}
 	for _, c := range p1.Confirmation {
-		if !containsRune(confirmationAlphabet, c) {
-			t.Fatalf("confirmation %q has %q", p1.Confirmation, c)
+		if c < '0' || c > '9' {
+			t.Fatalf("confirmation %q has %q: the bot can speak digits only", p1.Confirmation, c)
 		}
 	}
 	req.Now = now.Add(time.Minute) // the caller says "yes" again
@@ -259,11 +260,57 @@ func TestPaymentsNewestFirst(t *testing.T) {
 	}
 }
 
-func containsRune(s string, r rune) bool {
-	for _, c := range s {
-		if c == r {
-			return true
-		}
+// TestConfirmationCollision: a confirmation code already taken by another
+// payment is drawn again; a store that keeps drawing taken codes fails the
+// payment and moves no money.
+func TestConfirmationCollision(t *testing.T) {
+	ctx := context.Background()
+	st := openTemp(t)
+	id := addAccount(t, st, demo()).ID
+	now := day(2026, time.June, 1)
+	codes := []string{"00012345", "00012345", "00012345", "98765432"}
+	var draws int
+	newConfirmation = func() (string, error) {
+		c := codes[min(draws, len(codes)-1)]
+		draws++
+		return c, nil
 	}
-	return false
+	t.Cleanup(func() { newConfirmation = randomConfirmation })
+
+	p1, err := st.MakePayment(ctx, PaymentRequest{AccountID: id, Amount: usd(100), IdempotencyKey: "k1", Now: now})
+	if err != nil || p1.Confirmation != "00012345" {
+		t.Fatalf("first payment = %+v, %v", p1, err)
+	}
+	p2, err := st.MakePayment(ctx, PaymentRequest{AccountID: id, Amount: usd(200), IdempotencyKey: "k2", Now: now})
+	if err != nil || p2.Confirmation != "98765432" || draws != 4 {
+		t.Fatalf("second payment = %+v, %v after %d draws; want a fresh code after 2 collisions", p2, err, draws)
+	}
+
+	newConfirmation = func() (string, error) { return "98765432", nil }
+	if p3, err := st.MakePayment(ctx, PaymentRequest{AccountID: id, Amount: usd(300), IdempotencyKey: "k3", Now: now}); err == nil {
+		t.Fatalf("payment with only taken codes = %+v, want an error", p3)
+	}
+	if a := mustAccount(t, st, "10001"); a.Balance != usd(32109-300) {
+		t.Fatalf("balance after a failed payment = %v, want %v", a.Balance, usd(32109-300))
+	}
+	if ps, err := st.Payments(ctx, id, 10); err != nil || len(ps) != 2 {
+		t.Fatalf("payments = %+v, %v; want 2", ps, err)
+	}
+}
+
+func TestRandomConfirmation(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		c, err := randomConfirmation()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c) != confirmationLen || strings.Trim(c, "0123456789") != "" {
+			t.Fatalf("confirmation %q: want %d digits", c, confirmationLen)
+		}
+		seen[c] = true
+	}
+	if len(seen) < 190 {
+		t.Fatalf("%d distinct codes in 200 draws", len(seen))
+	}
 }
