@@ -26,7 +26,7 @@ func TestDialog(t *testing.T) {
 	}{{
 		name: "balance by keypad", caller: "15550100",
 		turns: []turn{keys("2468#"), keys("1"), keys("0")},
-		heard: []string{"welcome", "id_caller_found", "id_pin_ask", "id_verified", "menu_main_dtmf",
+		heard: []string{"welcome", "id_caller_found", "id_pin_ask", "id_verified", "menu_bot_dtmf",
 			"bal_your_balance_is", "num_3", "num_hundred", "num_20", "num_1", "word_dollars", "word_and", "num_9", "word_cents",
 			"anything_else", "transferring"},
 		outcome: OutcomeHandover, handover: store.HandoverAsked,
@@ -148,7 +148,7 @@ func TestDialog(t *testing.T) {
 	}, {
 		name: "no match then keypad", caller: "15550100", speech: true,
 		turns: []turn{keys("2468#"), noMatch("umm"), noMatch("what"), keys("1"), keys("0")},
-		heard: []string{"no_match", "menu_speech_hint", "no_match", "keypad_fallback", "menu_main_dtmf",
+		heard: []string{"no_match", "menu_speech_hint", "no_match", "keypad_fallback", "menu_bot_dtmf",
 			"bal_your_balance_is"},
 		outcome: OutcomeHandover, handover: store.HandoverAsked,
 	}, {
@@ -164,7 +164,7 @@ func TestDialog(t *testing.T) {
 	}, {
 		name: "speech fails mid-call: keypad", caller: "15550100", speech: true,
 		turns:   []turn{keys("2468#"), {speech: &asr.Event{Type: asr.EventError}}, keys("1"), keys("0")},
-		heard:   []string{"asr_unavailable", "menu_main_dtmf", "bal_your_balance_is"},
+		heard:   []string{"asr_unavailable", "menu_bot_dtmf", "bal_your_balance_is"},
 		outcome: OutcomeHandover, handover: store.HandoverAsked,
 	}}
 	for _, tc := range tests {

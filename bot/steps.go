@@ -114,8 +114,11 @@ func (st *step) run(b *Bot, ctx context.Context) (stepID, error) {
 	return st.handle(b, ctx, a)
 }
 
-// menuKeys is the keypad of the main menu. The menu prompt announces 1, 2
-// and 0; the others are there for callers who know them.
+// menuKeys is the keypad of the main menu. menu_bot_dtmf and
+// menu_bot_dtmf_more announce each of them and '0' (agent, taken at every
+// step), but for '*' (main menu), which is for coming back here from the
+// other steps. (menu_main_dtmf, the line test menu's prompt, announces only
+// 1, 2 and 0.)
 var menuKeys = map[byte]string{
 	'1': asr.IntentBalance,
 	'2': asr.IntentNextPayment,
@@ -142,8 +145,9 @@ func stepTable() map[stepID]*step {
 			maxDigits: 12, secret: true, handle: (*Bot).onPIN,
 		},
 		{
-			id: stepMenu, prompt: []string{"menu_main_speech", "menu_main_dtmf"}, keyPrompt: []string{"menu_main_dtmf"},
-			help: []string{"menu_speech_hint"}, dynamic: (*Bot).menuPrompt, grammar: asr.GrammarMain,
+			id: stepMenu, prompt: []string{"menu_main_speech", "menu_bot_dtmf", "menu_bot_dtmf_more"},
+			keyPrompt: []string{"menu_bot_dtmf", "menu_bot_dtmf_more"},
+			help:      []string{"menu_speech_hint"}, dynamic: (*Bot).menuPrompt, grammar: asr.GrammarMain,
 			intents: []string{asr.IntentBalance, asr.IntentNextPayment, asr.IntentMakePayment,
 				asr.IntentPaymentStatus, asr.IntentRepeat},
 			keys: menuKeys, handle: (*Bot).onMenu,

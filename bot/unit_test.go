@@ -62,6 +62,33 @@ func TestStepTable(t *testing.T) {
 	}
 }
 
+// TestMenuAnnouncesKeys: the menu's keypad prompt names every key the menu
+// takes ('*' aside: it brings callers back to this menu) and '0' for an agent.
+func TestMenuAnnouncesKeys(t *testing.T) {
+	cat := testCatalog(t)
+	st := stepTable()[stepMenu]
+	var text string
+	for _, p := range st.keyPrompt {
+		text += cat.Text([]string{p}) + " "
+	}
+	words := map[byte]string{'0': "zero", '1': "one", '2': "two", '3': "three", '4': "four", '5': "five",
+		'6': "six", '7': "seven", '8': "eight", '9': "nine"}
+	keys := []byte{'0'}
+	for k := range st.keys {
+		if k != '*' {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		if !strings.Contains(text, "press "+words[k]+".") {
+			t.Errorf("menu key %c (%s) not announced in %q", k, st.keys[k], text)
+		}
+	}
+	if n := strings.Count(text, "press "); n != len(keys) {
+		t.Errorf("menu announces %d keys, takes %d: %q", n, len(keys), text)
+	}
+}
+
 func TestMasking(t *testing.T) {
 	tests := []struct{ in, entry, words string }{
 		{"2468#", "****#", "*"},
