@@ -30,6 +30,17 @@ func TestDefaultGrammarsMatch(t *testing.T) {
 		{GrammarDigits, "one two three four", IntentDigits},
 		{GrammarAmount, "three hundred twenty one dollars and nine cents", IntentAmount},
 		{GrammarAmount, "forty five fifty", IntentAmount},
+		// A person can be asked for at every step.
+		{GrammarConfirm, "agent", IntentAgent},
+		{GrammarConfirm, "i want to speak to a representative", IntentAgent},
+		{GrammarConfirm, "ph_ay ph_m agent", ""}, // spotting a word in other speech: the main question only
+		{GrammarDigits, "agent", IntentAgent},
+		{GrammarDigits, "operator please", IntentAgent},
+		{GrammarDigits, "let me talk to a real person", IntentAgent},
+		{GrammarDigits, "one two agent", ""},
+		{GrammarAmount, "agent", IntentAgent},
+		{GrammarAmount, "can i speak with someone", IntentAgent},
+		{GrammarAmount, "fifty dollars", IntentAmount},
 	}
 	gs := map[string]*compiledGrammar{}
 	for _, g := range DefaultGrammars() {

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -157,6 +158,28 @@ func TestDialog(t *testing.T) {
 		heard:   []string{"id_pin_ask", "transferring"},
 		outcome: OutcomeHandover, handover: store.HandoverAsked,
 	}, {
+		name: "agent said at the PIN", caller: "15550100", speech: true,
+		turns:   []turn{silence, silence, say(asr.IntentAgent, "", "agent")}, // said as the PIN is asked
+		heard:   []string{"id_pin_ask", "transferring"},
+		outcome: OutcomeHandover, handover: store.HandoverAsked, check: handedOverAt("pin", asr.GrammarDigits),
+	}, {
+		name: "agent said at the payment choice", caller: "15550100", speech: true,
+		turns:   []turn{keys("2468#"), keys("3"), say(asr.IntentAgent, "", "representative please")},
+		heard:   []string{"pay_amount_ask", "transferring"},
+		outcome: OutcomeHandover, handover: store.HandoverAsked, check: handedOverAt("pay_choice", grammarPay),
+	}, {
+		name: "agent said at the amount", caller: "15550100", speech: true,
+		turns:    []turn{keys("2468#"), keys("3"), keys("3"), say(asr.IntentAgent, "", "i want to talk to a person")},
+		heard:    []string{"pay_other_amount_ask", "transferring"},
+		notHeard: []string{"pay_confirm_you_want"},
+		outcome:  OutcomeHandover, handover: store.HandoverAsked, check: handedOverAt("pay_amount", asr.GrammarAmount),
+	}, {
+		name: "agent said at the confirmation: no payment", caller: "15550100", speech: true,
+		turns:    []turn{keys("2468#"), keys("3"), keys("1"), say(asr.IntentAgent, "", "agent")},
+		heard:    []string{"pay_confirm_yes_no", "transferring"},
+		notHeard: []string{"pay_success", "pay_cancelled"},
+		outcome:  OutcomeHandover, handover: store.HandoverAsked, check: handedOverAt("pay_confirm", asr.GrammarConfirm),
+	}, {
 		name: "repeat and last payment status", caller: "15550100",
 		turns:   []turn{keys("2468#"), keys("4"), keys("1"), keys("9"), keys("0")},
 		heard:   []string{"last_none", "anything_else", "bal_your_balance_is", "anything_else", "bal_your_balance_is", "transferring"},
@@ -219,6 +242,29 @@ func subsequence(got, want []string) bool {
 		}
 	}
 	return i == len(want)
+}
+
+// handedOverAt checks that the caller was handed over at step, asking by
+// voice while the bot listened with grammar (grammarPay: the call's
+// Config.PayGrammar, "" in these tests, so not checked).
+func handedOverAt(step, grammar string) func(*testing.T, *Bot, *memStore) {
+	return func(t *testing.T, b *Bot, _ *memStore) {
+		t.Helper()
+		rec := b.Record()
+		if rec.Handover == nil || rec.Handover.Detail != step {
+			t.Errorf("handover %+v, want at %s", rec.Handover, step)
+		}
+		if !slices.ContainsFunc(rec.Transcript, func(tu store.Turn) bool {
+			return tu.Who == WhoCaller && tu.Input == InputSpeech && tu.Intent == asr.IntentAgent
+		}) {
+			t.Errorf("no spoken agent turn: %+v", rec.Transcript)
+		}
+		if grammar != grammarPay {
+			if g := b.call.(*fakeCall).grammar; len(g) == 0 || g[len(g)-1] != grammar {
+				t.Errorf("listened with %v, want %s last", g, grammar)
+			}
+		}
+	}
 }
 
 func hasTurn(rec *store.CallRecord, who, text, intent string) bool {

@@ -89,6 +89,27 @@ func TestMenuAnnouncesKeys(t *testing.T) {
 	}
 }
 
+// TestAgentEverywhere: every grammar a step listens with has words for a
+// person, so that "agent" hands the call over at any step.
+func TestAgentEverywhere(t *testing.T) {
+	grammars := map[string]*asr.Grammar{grammarPay: PayChoiceGrammar()}
+	for _, g := range append(asr.DefaultGrammars(), Grammars()...) {
+		grammars[g.Name] = g
+	}
+	for id, st := range stepTable() {
+		if st.grammar == "" {
+			continue
+		}
+		g := grammars[st.grammar]
+		if g == nil || !slices.ContainsFunc(g.Rules, func(r asr.Rule) bool { return r.Intent == asr.IntentAgent }) {
+			t.Errorf("step %s: grammar %s has no agent rule", id, st.grammar)
+		}
+		if !st.accepts(asr.IntentAgent) {
+			t.Errorf("step %s does not take the agent intent", id)
+		}
+	}
+}
+
 func TestMasking(t *testing.T) {
 	tests := []struct{ in, entry, words string }{
 		{"2468#", "****#", "*"},
