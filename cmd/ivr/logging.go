@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	gosip "github.com/emiago/sipgo/sip"
 )
@@ -11,9 +12,16 @@ import (
 // logger (connection bookkeeping such as "ref went negative") to log, one
 // level lower, tagged component=sipgo: library chatter an operator cannot
 // act on stays out of the info log but is there at debug.
+//
+// sipgo's default logger is a package global, so it is set once per
+// process: the first command to run (serve or call) decides it.
 func quietLibrary(log *slog.Logger) {
-	gosip.SetDefaultLogger(slog.New(demoted{log.Handler()}).With("component", "sipgo"))
+	libraryLogOnce.Do(func() {
+		gosip.SetDefaultLogger(slog.New(demoted{log.Handler()}).With("component", "sipgo"))
+	})
 }
+
+var libraryLogOnce sync.Once
 
 // demoted lowers every record by one level step (warn → info → debug).
 type demoted struct{ h slog.Handler }
