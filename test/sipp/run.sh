@@ -139,8 +139,12 @@ calls_up() {
 # without that, CANCEL races the 200 OK. Use the server's ring time if it has one.
 # The line-test menu (keys 1/2/0, then goodbye and BYE) is what the
 # scenarios walk; a 1 s ring gives CANCEL a window before the answer.
+# (The help text is read whole before grep looks at it: `grep -q` on a pipe
+# exits at the first match, the writer can then die of SIGPIPE, and under
+# pipefail the test was skipped at random, leaving CANCEL to race the answer.)
 serve_extra=(--flow menu)
-if "$bin" serve --help 2>&1 | grep -q -- '--ring-time'; then
+help_text=$("$bin" serve --help 2>&1)
+if grep -q -- '--ring-time' <<<"$help_text"; then
   serve_extra+=(--ring-time 1s)
 fi
 
