@@ -88,6 +88,7 @@ type ClipResult struct {
 	GotText    string  `json:"got_text"`
 	Value      string  `json:"value,omitempty"`
 	Confidence float64 `json:"confidence"`
+	Gap        float64 `json:"acoustic_gap"`
 	LatencyMS  float64 `json:"latency_ms"`
 	WaitMS     float64 `json:"decoder_wait_ms"`
 	AudioSec   float64 `json:"audio_s"`
@@ -248,7 +249,7 @@ func evalClip(ctx context.Context, rec Recognizer, cfg EvalConfig, c CorpusClip,
 	r.AudioSec = float64(n+tail) * frameDur.Seconds()
 	st.Close()
 	if e, ok := <-got; ok {
-		r.GotText, r.Confidence, r.Value = e.Text, e.Confidence, e.Value
+		r.GotText, r.Confidence, r.Value, r.Gap = e.Text, e.Confidence, e.Value, e.AcousticGap
 		r.LatencyMS = float64(e.Latency.Microseconds()) / 1000
 		r.WaitMS = float64(e.DecoderWait.Microseconds()) / 1000
 		switch e.Type {

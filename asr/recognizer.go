@@ -149,6 +149,10 @@ type Event struct {
 	// Confidence is in [0, 1]: the share of the utterance's speech frames
 	// the grammar's words explain rather than the garbage loop.
 	Confidence float64
+	// AcousticGap (EventFinal, EventNoMatch) is how far per frame the
+	// acoustic score of the recognised words falls short of the best senone
+	// of each frame: higher means the words fit the audio worse.
+	AcousticGap float64
 	// At is the audio time of the event since the stream began.
 	At time.Duration
 	// Latency (EventFinal, EventNoMatch) is the wall time from the write of

@@ -369,9 +369,13 @@ func (st *sphinxStream) result() Event {
 	segs := d.segments()
 	conf := confidence(segs)
 	if intent == "" {
-		return Event{Type: EventNoMatch, Text: words, Confidence: conf}
+		return Event{Type: EventNoMatch, Text: words, Confidence: conf, AcousticGap: acousticGap(segs)}
 	}
-	ev := Event{Type: EventFinal, Intent: intent, Text: words, Confidence: conf}
+	gap := acousticGap(segs)
+	if !st.rec.accept(conf, gap) {
+		return Event{Type: EventNoMatch, Text: words, Confidence: conf, AcousticGap: gap}
+	}
+	ev := Event{Type: EventFinal, Intent: intent, Text: words, Confidence: conf, AcousticGap: gap}
 	switch intent {
 	case IntentDigits:
 		ev.Value, _ = ParseDigits(words)

@@ -58,6 +58,8 @@ func asrFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "end-silence", Usage: "end-of-speech silence (default 400ms)"},
 		&cli.DurationFlag{Name: "short-end-silence", Usage: "end-of-speech silence once a complete phrase is heard (default 240ms; -1ns disables)"},
 		&cli.Float64Flag{Name: "garbage-weight", Usage: "weight of the out-of-grammar phone loop (default 1e-12)"},
+		&cli.Float64Flag{Name: "min-confidence", Usage: "reject results whose words explain less than this share of the speech (default 0: off)"},
+		&cli.Float64Flag{Name: "max-acoustic-gap", Usage: "reject results whose words fit the audio worse than this per-frame score gap (default 0: off)"},
 		&cli.StringSliceFlag{Name: "decoder-arg", Usage: "extra decoder argument pair, e.g. --decoder-arg=-beam --decoder-arg=1e-40"},
 		&cli.BoolFlag{Name: "verbose", Usage: "let PocketSphinx log to stderr"},
 	}
@@ -82,6 +84,9 @@ func newSphinxFromFlags(c *cli.Context, log *slog.Logger) (*asr.Sphinx, error) {
 		Args:     args,
 		Log:      log,
 		Verbose:  c.Bool("verbose"),
+
+		MinConfidence:  c.Float64("min-confidence"),
+		MaxAcousticGap: c.Float64("max-acoustic-gap"),
 	})
 }
 
