@@ -72,7 +72,8 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	remote := authRemote(r)
-	if wait := a.loginBlocked(remote); wait > 0 {
+	at, wait := a.loginAttempt(remote)
+	if wait > 0 {
 		a.log.Warn("bridge: login rate-limited", "remote", remote)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
 		a.renderLogin(w, http.StatusTooManyRequests, loginData{Error: authMsgTooMany})
@@ -86,9 +87,10 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostForm.Get("username"))
 	ag, err := a.st.CheckAgentPassword(r.Context(), name, r.PostForm.Get("password"))
 	if err != nil {
-		a.loginFailed(w, remote, name, err)
+		a.loginFailed(w, remote, at, name, err)
 		return
 	}
+	a.loginNotFailed(remote, at)
 	token, err := a.newSession(ag)
 	if err != nil {
 		a.log.Error("bridge: login", "agent", ag.Name, "err", err)
@@ -102,7 +104,7 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 
 // loginFailed answers a refused login: the same page for an unknown name and
 // a wrong password.
-func (a *Auth) loginFailed(w http.ResponseWriter, remote, name string, err error) {
+func (a *Auth) loginFailed(w http.ResponseWriter, remote string, at time.Time, name string, err error) {
 	d := loginData{Name: name}
 	status := http.StatusUnauthorized
 	switch {
@@ -111,11 +113,11 @@ func (a *Auth) loginFailed(w http.ResponseWriter, remote, name string, err error
 	case errors.Is(err, store.ErrAgentDisabled):
 		d.Error = authMsgDisabled
 	default:
+		a.loginNotFailed(remote, at)
 		a.log.Error("bridge: login", "remote", remote, "err", err)
 		a.renderLogin(w, http.StatusServiceUnavailable, loginData{Error: authMsgUnavailable, Name: name})
 		return
 	}
-	a.noteFailure(remote)
 	a.log.Warn("bridge: login refused", "name", authLogName(name), "remote", remote, "reason", d.Error)
 	a.renderLogin(w, status, d)
 }
@@ -188,29 +190,44 @@ func authJSONError(w http.ResponseWriter, status int, code, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "message": msg})
 }
 
-// loginBlocked returns how long remote must wait before trying again, or 0.
-func (a *Auth) loginBlocked(remote string) time.Duration {
+// loginAttempt counts a login attempt of remote as a failure before the
+// password is checked, so that a burst of parallel attempts cannot pass the
+// limit, and returns its time; or, when remote already has too many recent
+// failures, how long it must wait.
+func (a *Auth) loginAttempt(remote string) (at time.Time, wait time.Duration) {
 	now := a.now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	recent := a.recentFails(remote, now)
-	if len(recent) < a.maxFails {
-		return 0
+	if len(recent) >= a.maxFails {
+		return time.Time{}, recent[len(recent)-a.maxFails].Add(a.failWindow).Sub(now)
 	}
-	return recent[len(recent)-a.maxFails].Add(a.failWindow).Sub(now)
-}
-
-// noteFailure counts a failed login of remote.
-func (a *Auth) noteFailure(remote string) {
-	now := a.now()
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	if len(a.fails) > 10000 { // bound the map: forget quiet addresses
 		for k := range a.fails {
 			a.recentFails(k, now)
 		}
 	}
-	a.fails[remote] = append(a.recentFails(remote, now), now)
+	a.fails[remote] = append(recent, now)
+	return now, 0
+}
+
+// loginNotFailed takes back the attempt at of remote: the login succeeded,
+// or failed for a reason not the caller's (the store was unavailable).
+func (a *Auth) loginNotFailed(remote string, at time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ts := a.fails[remote]
+	for i := len(ts) - 1; i >= 0; i-- {
+		if ts[i].Equal(at) {
+			ts = append(ts[:i:i], ts[i+1:]...)
+			break
+		}
+	}
+	if len(ts) == 0 {
+		delete(a.fails, remote)
+		return
+	}
+	a.fails[remote] = ts
 }
 
 // recentFails drops remote's failures older than the window and returns the

@@ -508,3 +508,27 @@ func TestAuthLogsNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginRateLimitBurst: parallel wrong attempts from one address cannot
+// all pass before the first failures are counted; a success does not count.
+func TestLoginRateLimitBurst(t *testing.T) {
+	e := newAuthEnv(t, false, WithLoginRateLimit(5, time.Minute))
+	for range 3 {
+		e.mustLogin(t, "alice")
+	}
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			resp := e.login(t, "alice", "wrong-password")
+			mu.Lock()
+			codes[resp.StatusCode]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if codes[http.StatusUnauthorized] != 5 || codes[http.StatusTooManyRequests] != 15 {
+		t.Fatalf("20 parallel wrong attempts after 3 good logins: %v; want 5 × 401, 15 × 429", codes)
+	}
+}
