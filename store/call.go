@@ -36,6 +36,9 @@ type CallRecord struct {
 	Handover  *Handover `json:"handover,omitempty"`
 	Payments  []int64   `json:"payments"`
 	Recording string    `json:"recording,omitempty"`
+	// WrapUp is the agent's wrap-up, saved with SaveWrapUp and filled in by
+	// Call and Calls; SaveCall does not store it.
+	WrapUp *WrapUp `json:"wrap_up,omitempty"`
 }
 
 // Turn is one utterance or key sequence in a call.
@@ -65,7 +68,9 @@ func (s *SQLite) SaveCall(ctx context.Context, rec *CallRecord) error {
 	if rec == nil || rec.ID == "" {
 		return fmt.Errorf("store: save call: %w: no Call-ID", ErrInvalid)
 	}
-	doc, err := json.Marshal(rec)
+	bare := *rec
+	bare.WrapUp = nil
+	doc, err := json.Marshal(&bare)
 	if err != nil {
 		return fmt.Errorf("store: save call %s: %w", rec.ID, err)
 	}
@@ -81,7 +86,8 @@ func (s *SQLite) SaveCall(ctx context.Context, rec *CallRecord) error {
 
 func scanCall(row scanner) (*CallRecord, error) {
 	var doc []byte
-	if err := row.Scan(&doc); err != nil {
+	var w nullWrapUp
+	if err := row.Scan(append([]any{&doc}, w.dest()...)...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
@@ -91,12 +97,14 @@ func scanCall(row scanner) (*CallRecord, error) {
 	if err := json.Unmarshal(doc, &rec); err != nil {
 		return nil, fmt.Errorf("decode record: %w", err)
 	}
+	rec.WrapUp = w.wrapUp()
 	return &rec, nil
 }
 
 // Call returns the record with the Call-ID id, or ErrNotFound.
 func (s *SQLite) Call(ctx context.Context, id string) (*CallRecord, error) {
-	rec, err := scanCall(s.db.QueryRowContext(ctx, `SELECT record FROM calls WHERE id = ?`, id))
+	rec, err := scanCall(s.db.QueryRowContext(ctx, `SELECT c.record, `+wrapUpColumns+` FROM calls c
+		LEFT JOIN call_wrapups w ON w.call_id = c.id WHERE c.id = ?`, id))
 	if err != nil {
 		return nil, fmt.Errorf("store: call %s: %w", id, err)
 	}
@@ -108,7 +116,8 @@ func (s *SQLite) Calls(ctx context.Context, limit int) ([]CallRecord, error) {
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT record FROM calls ORDER BY start DESC, id DESC LIMIT ?`, limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT c.record, `+wrapUpColumns+` FROM calls c
+		LEFT JOIN call_wrapups w ON w.call_id = c.id ORDER BY c.start DESC, c.id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: calls: %w", err)
 	}

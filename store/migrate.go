@@ -69,6 +69,32 @@ var migrations = []migration{
 		) STRICT`,
 		`CREATE INDEX calls_start ON calls(start DESC, id DESC)`,
 	)},
+	{2, "agents, callbacks, call wrap-ups", sqlSteps(
+		`CREATE TABLE agents (
+			id            INTEGER PRIMARY KEY,
+			name          TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+			password_hash TEXT    NOT NULL,
+			disabled      INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+			created_at    INTEGER NOT NULL
+		) STRICT`,
+		`CREATE TABLE callbacks (
+			id             INTEGER PRIMARY KEY,
+			call_id        TEXT    NOT NULL,
+			phone          TEXT    NOT NULL,
+			account_number TEXT    NOT NULL DEFAULT '',
+			reason         TEXT    NOT NULL DEFAULT '',
+			created_at     INTEGER NOT NULL,
+			done           INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1))
+		) STRICT`,
+		`CREATE INDEX callbacks_open ON callbacks(done, id)`,
+		`CREATE TABLE call_wrapups (
+			call_id     TEXT    PRIMARY KEY,
+			agent       TEXT    NOT NULL,
+			disposition TEXT    NOT NULL,
+			notes       TEXT    NOT NULL DEFAULT '',
+			at          INTEGER NOT NULL
+		) STRICT`,
+	)},
 }
 
 // migrate brings the schema to the last version of ms, each migration in its
