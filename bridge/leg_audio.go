@@ -1,0 +1,159 @@
+package bridge
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+	pmedia "github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/supportline/ivr/media"
+)
+
+// WriteSample takes one 20 ms caller frame (160 samples, 8 kHz) and sends
+// it to the agent. It encodes the frame and hands it to the leg's writer
+// goroutine without waiting: when the writer is behind by legSendQueue
+// frames, the frame is dropped (counted in Stats). Before the browser is
+// connected frames go nowhere. It does not keep frame.
+func (l *Leg) WriteSample(frame []int16) error {
+	if len(frame) != media.FrameSamples {
+		return ErrFrameSize
+	}
+	if l.closed.Load() {
+		return ErrLegClosed
+	}
+	l.encMu.Lock()
+	l.codec.Encode(l.enc[:0], frame)
+	select {
+	case l.out <- l.enc:
+	default:
+		l.dropped.Add(1)
+	}
+	l.encMu.Unlock()
+	return nil
+}
+
+// writeLoop writes the encoded caller frames to the track (SRTP, UDP) until
+// Close.
+func (l *Leg) writeLoop() {
+	defer l.wg.Done()
+	buf := make([]byte, media.FrameSamples)
+	for {
+		select {
+		case <-l.closing:
+			return
+		case p := <-l.out:
+			copy(buf, p[:])
+			err := l.track.WriteSample(pmedia.Sample{Data: buf, Duration: media.FrameDuration})
+			if err != nil && !l.closed.Load() {
+				l.log.Debug("webrtc leg: write to the agent", "err", err)
+				continue
+			}
+			l.sent.Add(1)
+		}
+	}
+}
+
+// drainRTCP reads the RTCP the browser sends about our track (pion's
+// interceptors act on it while it is read) until the PeerConnection closes.
+func (l *Leg) drainRTCP() {
+	defer l.wg.Done()
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := l.sender.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// onTrack reads the agent's audio track into the jitter buffer until the
+// PeerConnection closes. pion calls it on a goroutine of its own.
+func (l *Leg) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	if !l.goStarted() {
+		return
+	}
+	defer l.wg.Done()
+	if tr.Kind() != webrtc.RTPCodecTypeAudio {
+		l.log.Warn("webrtc leg: ignoring a non-audio track", "kind", tr.Kind().String())
+		return
+	}
+	l.log.Debug("webrtc leg: agent track", "ssrc", uint32(tr.SSRC()), "codec", tr.Codec().MimeType)
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	for {
+		n, _, err := tr.Read(buf)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !l.closed.Load() {
+				l.log.Debug("webrtc leg: agent track ended", "err", err)
+			}
+			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != l.codec.PayloadType {
+			continue
+		}
+		l.rx.push(pkt.SSRC, pkt.SequenceNumber, pkt.Payload)
+	}
+}
+
+// legReceiver is the agent's voice between the track reader and the
+// caller's pacing clock.
+type legReceiver struct {
+	mu       sync.Mutex // guards everything below
+	jb       *media.JitterBuffer
+	ssrc     uint32
+	haveSSRC bool
+	received uint64
+}
+
+func (r *legReceiver) init(codec media.Codec, delay time.Duration) {
+	if delay <= 0 {
+		delay = DefaultLegJitterDelay
+	}
+	r.jb = media.NewJitterBuffer(codec, delay)
+}
+
+// push stores one packet's payload; a new SSRC restarts the buffer.
+func (r *legReceiver) push(ssrc uint32, seq uint16, payload []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.haveSSRC && ssrc != r.ssrc {
+		r.jb.Reset()
+	}
+	r.ssrc, r.haveSSRC = ssrc, true
+	r.received++
+	r.jb.Push(seq, payload)
+}
+
+func (r *legReceiver) pop(f []int16) {
+	r.mu.Lock()
+	r.jb.Pop(f)
+	r.mu.Unlock()
+}
+
+func (r *legReceiver) fill(st *LegStats) {
+	r.mu.Lock()
+	st.Received, st.Jitter = r.received, r.jb.Stats()
+	r.mu.Unlock()
+}
+
+// Source is the agent's voice for the caller's outgoing RTP stream: a
+// media.Source that yields 20 ms frames, silence while nothing arrived
+// (never ends before Close). Each ReadFrame plays one frame out of the
+// leg's jitter buffer, so it must be pulled on a 20 ms clock (the RTP
+// session's pacing loop).
+func (l *Leg) Source() media.Source { return legSource{l} }
+
+type legSource struct{ l *Leg }
+
+// ReadFrame fills f with the next 20 ms of the agent's voice; it returns
+// false once the leg is closed.
+func (s legSource) ReadFrame(f []int16) bool {
+	if s.l.closed.Load() || len(f) < media.FrameSamples {
+		return false
+	}
+	s.l.rx.pop(f)
+	return true
+}
