@@ -1,0 +1,226 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/supportline/ivr/media"
+	"github.com/supportline/ivr/prompts"
+	"github.com/supportline/ivr/store"
+)
+
+// CallLeg is what the bridge needs of the caller's call (server.Bridgeable
+// has it): prompts, key presses, the one outgoing audio stream and a tap on
+// the caller's audio.
+type CallLeg interface {
+	// Play plays prompts; it returns early when a key is pressed.
+	Play(ctx context.Context, names ...string) (bargedIn bool, err error)
+	// Digits delivers the caller's key presses.
+	Digits() <-chan media.DTMF
+	// SetSource plays src on the caller's outgoing stream (nil: silence).
+	SetSource(src media.Source)
+	// Tap also sends each 20 ms frame of the caller's audio to w (nil: none).
+	Tap(w media.PCM16Writer)
+	// Log is the call's logger.
+	Log() *slog.Logger
+}
+
+// HandoffContext is what the bridge knows of a call handed over by the bot.
+type HandoffContext struct {
+	Card  HandoffCard
+	Codec string // the call's G.711 codec, "PCMU" or "PCMA"
+}
+
+// Prompt names used while a caller waits.
+const (
+	holdMusic = "hold_music"
+	// announceFirst is how long a caller holds before the first position
+	// announcement (an agent who is free answers before it).
+	announceFirst = 5 * time.Second
+	// noAgentsWait is how long the caller has to choose after being told no
+	// agent is logged in.
+	noAgentsWait = 8 * time.Second
+)
+
+// errCallbackTaken ends a handoff whose caller asked to be called back.
+var errCallbackTaken = errors.New("callback requested")
+
+// Handoff queues call for an agent and bridges it when one accepts. The
+// caller hears hold music with position and estimated-wait announcements
+// and can press 1 for a callback. It returns when the call is over: the
+// caller or the agent hung up (nil), the caller took a callback (nil), or
+// ctx ended (the caller went away: ctx's error).
+func (b *Bridge) Handoff(ctx context.Context, call CallLeg, hc HandoffContext) error {
+	w := NewWaiting(hc.Card)
+	log := call.Log()
+	b.setPhase(w.CallID, w.From, PhaseWaiting, "")
+	defer b.forget(w.CallID)
+	if !b.queue.AgentsLoggedIn() {
+		err := b.noAgents(ctx, call, hc)
+		if errors.Is(err, errCallbackTaken) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	music, err := b.player(true, holdMusic)
+	if err != nil {
+		return err
+	}
+	defer music.Stop()
+	b.queue.Enqueue(w)
+	defer b.queue.Leave(w)
+	b.broadcastQueue()
+	for {
+		as, err := b.hold(ctx, call, w, hc, music)
+		if errors.Is(err, errCallbackTaken) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		dropped, err := b.talk(ctx, call, w, hc, as, music)
+		if !dropped {
+			return err
+		}
+		log.Warn("bridge: agent dropped mid-call; caller back to the head of the queue", "agent", as.AgentName)
+		b.setPhase(w.CallID, w.From, PhaseWaiting, "")
+		b.queue.Requeue(w)
+		// Never silence: music under the apology until it has been said.
+		if _, err := call.Play(ctx, "technical_error", "queue_thanks_holding"); err != nil {
+			return err
+		}
+	}
+}
+
+// noAgents tells the caller no agent is logged in and offers a callback;
+// nil means the caller holds anyway (2, or no choice).
+func (b *Bridge) noAgents(ctx context.Context, call CallLeg, hc HandoffContext) error {
+	if _, err := call.Play(ctx, "agents_closed", "callback_offer"); err != nil {
+		return err
+	}
+	t := time.NewTimer(noAgentsWait)
+	defer t.Stop()
+	select {
+	case d := <-call.Digits():
+		if d.Digit == '1' {
+			return b.takeCallback(ctx, call, hc)
+		}
+		return nil
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// takeCallback stores a callback request and says goodbye.
+func (b *Bridge) takeCallback(ctx context.Context, call CallLeg, hc HandoffContext) error {
+	cb := store.Callback{CallID: hc.Card.CallID, Phone: hc.Card.From, AccountNumber: hc.Card.AccountNumber,
+		Reason: hc.Card.Reason}
+	if hc.Card.ReasonDetail != "" {
+		cb.Reason += ": " + hc.Card.ReasonDetail
+	}
+	if _, err := b.cfg.Store.AddCallback(ctx, cb); err != nil {
+		call.Log().Error("bridge: callback not stored", "error", err)
+		if _, err := call.Play(ctx, "technical_error"); err != nil {
+			return err
+		}
+		return nil // keep the caller in the queue: a person is still coming
+	}
+	call.Log().Info("bridge: callback requested")
+	b.broadcastCallbacks(ctx)
+	if _, err := call.Play(ctx, "callback_confirmed", "goodbye"); err != nil {
+		return err
+	}
+	return errCallbackTaken
+}
+
+// hold plays music and announcements until an agent accepts w.
+func (b *Bridge) hold(ctx context.Context, call CallLeg, w *Waiting, hc HandoffContext, music media.Source) (Assignment, error) {
+	call.SetSource(music)
+	var err error
+	next := time.NewTimer(announceFirst)
+	defer next.Stop()
+	var announcing *prompts.Player
+	stop := func() {
+		if announcing != nil {
+			announcing.Stop()
+			announcing = nil
+			call.SetSource(music)
+		}
+	}
+	defer stop()
+	for {
+		var done <-chan struct{}
+		if announcing != nil {
+			done = announcing.Done()
+		}
+		select {
+		case as := <-w.Assigned():
+			return as, nil
+		case <-next.C:
+			next.Reset(b.cfg.AnnounceEvery)
+			if announcing, err = b.announcement(w); err != nil {
+				return Assignment{}, err
+			}
+			call.SetSource(announcing)
+		case <-done:
+			stop()
+		case d := <-call.Digits():
+			if d.Digit != '1' {
+				stop() // 2: keep holding, without the rest of the announcement
+				continue
+			}
+			stop()
+			b.queue.Leave(w)
+			select {
+			case as := <-w.Assigned(): // accepted just before: take the agent
+				return as, nil
+			default:
+			}
+			if err := b.takeCallback(ctx, call, hc); err != nil {
+				return Assignment{}, err
+			}
+			b.queue.Enqueue(w) // the callback could not be stored
+			call.SetSource(music)
+		case <-ctx.Done():
+			return Assignment{}, ctx.Err()
+		}
+	}
+}
+
+// announcement says the caller's place, the estimated wait and the
+// callback offer, from the catalog's snippets.
+func (b *Bridge) announcement(w *Waiting) (*prompts.Player, error) {
+	pos := b.queue.Position(w)
+	names := []string{"queue_thanks_holding"}
+	if pos > 0 {
+		names = append(names, "queue_caller_number")
+		names = append(names, prompts.SayNumber(int64(pos))...)
+		names = append(names, "queue_in_line")
+		if est := b.queue.EstimatedWait(pos); est < time.Minute {
+			names = append(names, "queue_wait_under_minute")
+		} else {
+			names = append(names, "queue_wait_is")
+			names = append(names, prompts.SayMinutes(int((est+time.Minute/2)/time.Minute))...)
+		}
+	}
+	names = append(names, "callback_offer")
+	return b.player(false, names...)
+}
+
+func (b *Bridge) player(loop bool, names ...string) (*prompts.Player, error) {
+	clips, err := b.cfg.Prompts.Clips(names...)
+	if err != nil {
+		return nil, fmt.Errorf("bridge: prompts: %w", err)
+	}
+	if loop {
+		return prompts.NewPlayer(clips, prompts.WithLoop()), nil
+	}
+	return prompts.NewPlayer(clips), nil
+}
