@@ -28,6 +28,7 @@ func (b *Bridge) handle(ctx context.Context, c *agentConn, m Msg) error {
 		return b.queue.SetAway(id)
 	case MsgAccept:
 		if err := b.queue.Accept(id, m.CallID); err != nil {
+			b.log.Info("bridge: accept refused", "agent", c.agent.Name, "call_id", m.CallID, "state", b.queue.State(id), "error", err)
 			return errors.New("that call is no longer ringing for you")
 		}
 		return nil

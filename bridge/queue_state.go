@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"fmt"
 	"sort"
 	"time"
 )
@@ -30,6 +31,17 @@ func (s AgentState) String() string {
 
 // MarshalText writes the state's name (for JSON).
 func (s AgentState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a state's name.
+func (s *AgentState) UnmarshalText(b []byte) error {
+	for i, n := range agentStateNames {
+		if n == string(b) {
+			*s = AgentState(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("bridge: unknown agent state %q", b)
+}
 
 // AgentView is one agent in a snapshot.
 type AgentView struct {

@@ -187,7 +187,7 @@ func (b *Bridge) checkSession(ctx context.Context, r *http.Request, c *agentConn
 		select {
 		case <-t.C:
 			if _, err := b.cfg.Auth.Agent(r); err != nil {
-				c.close(closeExpired, "your session expired: sign in again")
+				c.close(closeExpired, "your session ended ("+err.Error()+"): sign in again")
 				return nil
 			}
 		case <-ctx.Done():
