@@ -175,6 +175,11 @@ func (tb *tab) wait(typ string, d time.Duration) (Msg, error) {
 				tb.t.Logf("hub said error: %s", m.Message)
 			}
 		case <-tb.done:
+			for len(tb.msgs) > 0 { // what came before the close
+				if m := <-tb.msgs; m.Type == typ {
+					return m, nil
+				}
+			}
 			return Msg{}, errors.New("socket closed while waiting for " + typ)
 		case <-timer.C:
 			return Msg{}, errors.New("no " + typ + " message")
