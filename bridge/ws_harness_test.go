@@ -25,7 +25,7 @@ import (
 	"github.com/supportline/ivr/store"
 )
 
-const testPassword = "correct horse battery"
+const harnessPassword = "correct horse battery"
 
 // harness is a bridge behind a real HTTP server with a real store and
 // real sign-in.
@@ -76,7 +76,7 @@ type tab struct {
 // addAgent creates an agent and signs it in.
 func (h *harness) addAgent(name string) *http.Client {
 	h.t.Helper()
-	if _, err := h.st.AddAgent(h.t.Context(), name, testPassword); err != nil {
+	if _, err := h.st.AddAgent(h.t.Context(), name, harnessPassword); err != nil {
 		h.t.Fatal(err)
 	}
 	return h.login(name)
@@ -86,7 +86,7 @@ func (h *harness) login(name string) *http.Client {
 	h.t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 5 * time.Second}
-	req, _ := http.NewRequest("POST", h.srv.URL+"/login", strings.NewReader(url.Values{"username": {name}, "password": {testPassword}}.Encode()))
+	req, _ := http.NewRequest("POST", h.srv.URL+"/login", strings.NewReader(url.Values{"username": {name}, "password": {harnessPassword}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", h.srv.URL)
 	resp, err := c.Do(req)

@@ -101,6 +101,12 @@ func printCall(w io.Writer, r *store.CallRecord) error {
 	if r.Recording != "" {
 		fmt.Fprintf(tw, "recording\t%s\n", r.Recording)
 	}
+	if w := r.WrapUp; w != nil {
+		fmt.Fprintf(tw, "wrap-up\t%s by %s at %s\n", w.Disposition, w.Agent, formatTime(w.At))
+		if w.Notes != "" {
+			fmt.Fprintf(tw, "notes\t%s\n", strings.Join(strings.Fields(w.Notes), " "))
+		}
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

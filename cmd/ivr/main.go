@@ -19,6 +19,7 @@ func main() {
 			asrCommand(),
 			accountsCommand(),
 			callsCommand(),
+			agentsCommand(),
 		},
 	}
 	if err := app.Run(os.Args); err != nil {
