@@ -22,6 +22,7 @@ func (b *Bridge) Handler() http.Handler {
 	mux.Handle("GET /supervisor", b.cfg.Auth.RequireAgent(page("web/supervisor.html")))
 	mux.Handle("GET /api/supervisor", b.cfg.Auth.RequireAgent(http.HandlerFunc(b.serveSupervisor)))
 	mux.HandleFunc("GET /ws", b.serveWS)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	return securityHeaders(mux)
 }
 

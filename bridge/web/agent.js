@@ -1,12 +1,13 @@
 // Agent softphone: one WebSocket to the hub, one RTCPeerConnection per call.
 "use strict";
 const $ = (id) => document.getElementById(id);
-const test = (window.ivrTest = { state: "", rxLevel: 0, rxPeak: 0, offers: 0, connected: false, errors: [] });
+// Test hook: what a browser test reads (received level and loud frequencies).
+const test = (window.ivrTest = { state: "", rxLevel: 0, rxPeak: 0, loudFreqs: [], offers: 0, connected: false, errors: [] });
 let ws, state = "offline", call = null, pc = null, mic = null, iceServers = [];
 let ringTimer = null, ringAudio = null, callTimer = null, meterTimer = null;
 
 function show(id, on) { $(id).classList.toggle("hidden", !on); }
-function error(msg) { test.errors.push(msg); $("error").textContent = msg; show("error", !!msg); }
+function error(msg) { if (msg) test.errors.push(msg); $("error").textContent = msg; show("error", !!msg); }
 function notice(msg) { $("notice").textContent = msg; show("notice", !!msg); }
 function send(m) { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m)); }
 function mmss(s) { s = Math.max(0, Math.floor(s)); return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"); }
@@ -148,14 +149,21 @@ async function answer(m) {
 
 function meter(track) {
   const ctx = new AudioContext(); const an = ctx.createAnalyser(); an.fftSize = 1024;
+  if (ctx.state === "suspended") ctx.resume();
+  test.audioState = ctx.state;
   ctx.createMediaStreamSource(new MediaStream([track])).connect(an);
-  const buf = new Float32Array(an.fftSize);
+  const buf = new Float32Array(an.fftSize), spec = new Float32Array(an.frequencyBinCount);
   clearInterval(meterTimer);
   meterTimer = setInterval(() => {
     an.getFloatTimeDomainData(buf);
     let sum = 0; for (const v of buf) sum += v * v;
     const rms = Math.sqrt(sum / buf.length);
     test.rxLevel = rms; test.rxPeak = Math.max(test.rxPeak, rms);
+    if (rms > 0.02 && test.loudFreqs.length < 1000) {
+      an.getFloatFrequencyData(spec);
+      let best = 0; for (let i = 1; i < spec.length; i++) if (spec[i] > spec[best]) best = i;
+      test.loudFreqs.push(best * ctx.sampleRate / an.fftSize);
+    }
     $("rx-meter").style.width = Math.min(100, rms * 400) + "%";
   }, 100);
 }
@@ -193,7 +201,8 @@ function queue(q) {
   $("q-len").textContent = q.waiting.length;
   $("q-longest").textContent = mmss(q.longest_wait_ns / 1e9);
   const avail = q.agents.filter((a) => a.state === "available").length;
-  $("q-agents").textContent = q.agents.length + " agents signed in, " + avail + " available";
+  const n = q.agents.filter((a) => a.state !== "offline").length;
+  $("q-agents").textContent = n + (n === 1 ? " agent" : " agents") + " signed in, " + avail + " available";
 }
 
 function callbacks(list) {
