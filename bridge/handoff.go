@@ -198,20 +198,26 @@ func (b *Bridge) hold(ctx context.Context, call CallLeg, w *Waiting, hc HandoffC
 // callback offer, from the catalog's snippets.
 func (b *Bridge) announcement(w *Waiting) (*prompts.Player, error) {
 	pos := b.queue.Position(w)
+	return b.player(false, announcementNames(pos, b.queue.EstimatedWait(pos))...)
+}
+
+// announcementNames are the clips of a position announcement: "Thanks for
+// holding. ... You are caller number three in line. Your estimated wait is
+// five minutes." and the callback offer.
+func announcementNames(pos int, est time.Duration) []string {
 	names := []string{"queue_thanks_holding"}
 	if pos > 0 {
 		names = append(names, "queue_caller_number")
 		names = append(names, prompts.SayNumber(int64(pos))...)
 		names = append(names, "queue_in_line")
-		if est := b.queue.EstimatedWait(pos); est < time.Minute {
+		if est < time.Minute {
 			names = append(names, "queue_wait_under_minute")
 		} else {
 			names = append(names, "queue_wait_is")
 			names = append(names, prompts.SayMinutes(int((est+time.Minute/2)/time.Minute))...)
 		}
 	}
-	names = append(names, "callback_offer")
-	return b.player(false, names...)
+	return append(names, "callback_offer")
 }
 
 func (b *Bridge) player(loop bool, names ...string) (*prompts.Player, error) {
