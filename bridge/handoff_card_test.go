@@ -42,7 +42,9 @@ func TestNewHandoffCard(t *testing.T) {
 			}},
 		{"unverified: no account shown", store.CallRecord{ID: "c2", From: "+15550100", AccountNumber: "10001",
 			Transcript: turns, Handover: &store.Handover{Reason: store.HandoverAsked}},
-			func(c HandoffCard) bool { return !c.Verified && c.AccountNumber == "" && c.Balance == "" && len(c.Transcript) == 2 }},
+			func(c HandoffCard) bool {
+				return !c.Verified && c.AccountNumber == "" && c.Balance == "" && len(c.Transcript) == 2
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
