@@ -32,6 +32,9 @@ type CallLeg interface {
 type HandoffContext struct {
 	Card  HandoffCard
 	Codec string // the call's G.711 codec, "PCMU" or "PCMA"
+	// Queued is the call's place in the queue when Ring put it there at
+	// the bot's decision (nil: Handoff queues it).
+	Queued *Waiting
 }
 
 // Prompt names used while a caller waits.
@@ -54,11 +57,14 @@ var errCallbackTaken = errors.New("callback requested")
 // caller or the agent hung up (nil), the caller took a callback (nil), or
 // ctx ended (the caller went away: ctx's error).
 func (b *Bridge) Handoff(ctx context.Context, call CallLeg, hc HandoffContext) error {
-	w := NewWaiting(hc.Card)
+	w := hc.Queued
+	if w == nil {
+		w = NewWaiting(hc.Card)
+	}
 	log := call.Log()
 	b.setPhase(w.CallID, w.From, PhaseWaiting, "")
 	defer b.forget(w.CallID)
-	if !b.queue.AgentsLoggedIn() {
+	if hc.Queued == nil && !b.queue.AgentsLoggedIn() {
 		err := b.noAgents(ctx, call, hc)
 		if errors.Is(err, errCallbackTaken) {
 			return nil
@@ -94,6 +100,40 @@ func (b *Bridge) Handoff(ctx context.Context, call CallLeg, hc HandoffContext) e
 		if _, err := call.Play(ctx, "technical_error", "queue_thanks_holding"); err != nil {
 			return err
 		}
+	}
+}
+
+// Ring queues a handed-over call at the moment of the bot's decision, so
+// an agent's browser rings while the bot still says its last words; the
+// call's Handoff then takes it on (HandoffContext.Queued). It returns nil
+// when no agent is on duty (Handoff tells the caller and offers a
+// callback). A call that ends before its Handoff must be Cancelled.
+func (b *Bridge) Ring(card HandoffCard) *Waiting {
+	if !b.queue.AgentsLoggedIn() {
+		return nil
+	}
+	w := NewWaiting(card)
+	b.setPhase(w.CallID, w.From, PhaseWaiting, "")
+	b.queue.Enqueue(w)
+	return w
+}
+
+// Cancel takes a call that Ring queued out of the queue (the caller hung
+// up before the handoff).
+func (b *Bridge) Cancel(w *Waiting) {
+	b.queue.Leave(w)
+	b.forget(w.CallID)
+}
+
+// AwaitAssigned waits until an agent accepts w (true; the assignment is
+// left for Handoff) or stop is closed (false).
+func (w *Waiting) AwaitAssigned(stop <-chan struct{}) bool {
+	select {
+	case as := <-w.assigned:
+		w.assigned <- as // buffered, and only the queue sends, once per queueing
+		return true
+	case <-stop:
+		return false
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -197,17 +198,56 @@ type botFlow struct {
 func (f botFlow) Run(ctx context.Context, c server.Call) error {
 	info := c.Info()
 	defer f.br.BotCall(info.ID, info.From)()
-	if err := f.b.Run(ctx, c); err != nil {
+	bc, ok := c.(server.Bridgeable)
+	if !ok {
+		return f.b.Run(ctx, c)
+	}
+	w := &handoverWatch{Bridgeable: bc, f: f}
+	err := f.b.Run(ctx, w)
+	rec := f.b.Record()
+	if err != nil || rec.Handover == nil {
+		if w.queued != nil {
+			f.br.Cancel(w.queued)
+		}
 		return err
 	}
-	rec := f.b.Record()
-	bc, ok := c.(server.Bridgeable)
-	if rec.Handover == nil || !ok {
-		return nil
+	card, cerr := bridge.NewHandoffCard(ctx, f.st, rec)
+	if cerr != nil {
+		c.Log().Warn("handoff card incomplete", "error", cerr)
 	}
-	card, err := bridge.NewHandoffCard(ctx, f.st, rec)
-	if err != nil {
-		c.Log().Warn("handoff card incomplete", "error", err)
+	return f.br.Handoff(ctx, bc, bridge.HandoffContext{Card: card, Codec: info.Codec, Queued: w.queued})
+}
+
+// handoverWatch is the call as the bot sees it: once the bot has decided
+// to hand over (its record says so when it says "transferring"), the call
+// is queued at once, so an agent's browser rings during the bot's last
+// words, and an agent who accepts cuts those words short.
+type handoverWatch struct {
+	server.Bridgeable
+	f      botFlow
+	queued *bridge.Waiting
+	rang   bool
+}
+
+func (h *handoverWatch) Play(ctx context.Context, names ...string) (bool, error) {
+	if !h.rang {
+		if rec := h.f.b.Record(); rec.Handover != nil {
+			h.rang = true
+			card, _ := bridge.NewHandoffCard(ctx, h.f.st, rec)
+			h.queued = h.f.br.Ring(card)
+		}
 	}
-	return f.br.Handoff(ctx, bc, bridge.HandoffContext{Card: card, Codec: info.Codec})
+	if h.queued == nil {
+		return h.Bridgeable.Play(ctx, names...)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(stop)
+	wg.Go(func() {
+		if h.queued.AwaitAssigned(stop) {
+			h.SetSource(nil) // stops the prompt: the agent is there
+		}
+	})
+	return h.Bridgeable.Play(ctx, names...)
 }
