@@ -88,3 +88,30 @@ func assertCallback(t *testing.T, st *store.SQLite, callID string) {
 		t.Fatalf("callbacks %+v", cbs)
 	}
 }
+
+func TestSupervisorCountsCallsByPhase(t *testing.T) {
+	checkLeaks(t)
+	ctx := testContext(t, 20*time.Second)
+	h := newHarness(t, 5*time.Second)
+	done := h.br.BotCall("b1", "+1555b1")
+	if v := h.br.Supervisor(); v.InBot != 1 || v.Waiting != 0 || len(v.Calls) != 1 {
+		t.Fatalf("one call in the bot: %+v", v)
+	}
+	ann := h.open(h.addAgent("ann"))
+	ann.available()
+	w := h.br.Ring(HandoffCard{CallID: "b1", From: "+1555b1"})
+	if w == nil {
+		t.Fatal("Ring with an agent on duty returned nil")
+	}
+	ann.expect(MsgOffer) // rings at the decision, before Handoff
+	if v := h.br.Supervisor(); v.InBot != 0 || v.Waiting != 1 || v.QueueLength != 1 {
+		t.Fatalf("one call waiting: %+v", v)
+	}
+	h.br.Cancel(w) // the caller hung up during the bot's last words
+	ann.expect(MsgOfferCancelled)
+	done()
+	if v := h.br.Supervisor(); len(v.Calls) != 0 || v.QueueLength != 0 {
+		t.Fatalf("after the call: %+v", v)
+	}
+	_ = ctx
+}

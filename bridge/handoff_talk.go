@@ -49,7 +49,7 @@ func (b *Bridge) talk(ctx context.Context, call CallLeg, w *Waiting, hc HandoffC
 	cfg.Codec, cfg.Log = hc.Codec, log
 	leg, err := NewLeg(cfg)
 	if err != nil {
-		return b.legFailed(ctx, ac, log, err)
+		return b.legFailed(ac, log, err)
 	}
 	defer leg.Close()
 	accepted := time.Now()
@@ -58,7 +58,7 @@ func (b *Bridge) talk(ctx context.Context, call CallLeg, w *Waiting, hc HandoffC
 			b.endCall(ac, "caller", 0)
 			return false, ctx.Err()
 		}
-		return b.legFailed(ctx, ac, log, err)
+		return b.legFailed(ac, log, err)
 	}
 	log.Info("bridge: call bridged", "accept_to_media", time.Since(accepted).Round(time.Millisecond))
 	call.Tap(leg)
@@ -110,7 +110,7 @@ func (b *Bridge) connect(ctx context.Context, leg *Leg, ac *activeCall) error {
 // legFailed handles a bridge whose media could not be set up: the agent is
 // told and set away (their browser may not be able to take calls), and the
 // call goes back to the head of the queue.
-func (b *Bridge) legFailed(ctx context.Context, ac *activeCall, log *slog.Logger, err error) (bool, error) {
+func (b *Bridge) legFailed(ac *activeCall, log *slog.Logger, err error) (bool, error) {
 	log.Warn("bridge: media to the agent failed", "error", err)
 	b.send(ac.agentID, Msg{Type: MsgCallEnded, CallID: ac.callID, By: "failed",
 		Message: fmt.Sprintf("%v: %v", errLegFailed, err)})
