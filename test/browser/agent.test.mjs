@@ -4,13 +4,13 @@
 // what it hears) and checks audio both ways and hang-up from each side.
 // Run by run.sh, which starts `ivr serve` and passes the environment below.
 import { chromium } from "playwright-core";
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { readFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 
 const env = (k) => { const v = process.env[k]; if (!v) throw new Error(`${k} not set`); return v; };
 const BASE = env("BASE_URL"), IVR = env("IVR_BIN"), SIP = env("SIP_URI"), OUT = env("OUT_DIR");
-const MIC = env("AGENT_WAV"), WORK = env("WORK_DIR");
+const MIC = env("AGENT_WAV"), WORK = env("WORK_DIR"), DATA = env("DATA_DIR");
 const AGENT = env("AGENT_NAME"), PASSWORD = env("AGENT_PASSWORD");
 const AGENT_HZ = 600, CALLER_HZ = 1000;
 mkdirSync(OUT, { recursive: true });
@@ -121,6 +121,10 @@ try {
   await page.screenshot({ path: path.join(OUT, "agent-wrap-up.png"), fullPage: true });
   await page.click("#save-available");
   await waitFor(page, () => window.ivrTest.state === "available", "available after wrap-up");
+  const calls = JSON.parse(execFileSync(IVR, ["calls", "list", "--json", "--data-dir", DATA]).toString());
+  const rec = (Array.isArray(calls) ? calls : calls.calls || []).find((c) => c.wrap_up);
+  log(`call record: outcome ${rec && rec.outcome}, wrap-up ${JSON.stringify(rec && rec.wrap_up)}`);
+  if (!rec || rec.wrap_up.notes !== "Browser test: balance question answered." || rec.wrap_up.agent !== AGENT) fail("the wrap-up is not in the call record");
 
   // Call 2: the agent hangs up.
   const c2 = call(path.join(WORK, "agent-hangs-up.txt"), path.join(OUT, "caller2.wav"));

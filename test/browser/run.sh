@@ -58,6 +58,6 @@ for _ in $(seq 1 120); do
 done
 
 BASE_URL="http://127.0.0.1:$http_port" IVR_BIN="$work/ivr" SIP_URI="sip:ivr@127.0.0.1:$sip_port" \
-	OUT_DIR="$out" AGENT_WAV="$work/agent-600hz.wav" WORK_DIR="$work" \
+	OUT_DIR="$out" AGENT_WAV="$work/agent-600hz.wav" WORK_DIR="$work" DATA_DIR="$work/data" \
 	AGENT_NAME=ann AGENT_PASSWORD="$password" \
 	node "$here/agent.test.mjs"
