@@ -143,7 +143,28 @@ func TestHandoffAgentHangsUp(t *testing.T) {
 	ann.expect(MsgOffer)
 	ann.send(Msg{Type: MsgAccept, CallID: "c1"})
 	ann.browser(ctx, t, "c1")
+	n := len(call.heardSince(0))
+	waitTone(t, "caller hears the agent", func() [][]int16 { return call.heardSince(n) }, agentTone, callerTone)
+
 	ann.send(Msg{Type: MsgHold, CallID: "c1"})
+	n = len(call.heardSince(0)) + 10 // 200 ms for the message to reach the call
+	waitFor(t, func() bool { return len(call.heardSince(n)) >= 100 })
+	held := call.heardSince(n)
+	loud, agent := 0, 0
+	for _, f := range held {
+		if media.DBFS(f) > -40 {
+			loud++
+			if goertzelDB(f, agentTone) > media.DBFS(f)-3 {
+				agent++
+			}
+		}
+	}
+	if loud < 50 || agent > loud/10 {
+		t.Fatalf("on hold the caller heard %d loud frames of 100, %d of them the agent's tone; want music", loud, agent)
+	}
+	ann.send(Msg{Type: MsgUnhold, CallID: "c1"})
+	n = len(call.heardSince(0))
+	waitTone(t, "caller hears the agent after unhold", func() [][]int16 { return call.heardSince(n) }, agentTone, callerTone)
 	ann.send(Msg{Type: MsgHangup, CallID: "c1"})
 	if err := <-errc; err != nil {
 		t.Fatalf("handoff: %v", err)
