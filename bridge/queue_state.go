@@ -94,3 +94,13 @@ func (q *Queue) Snapshot() QueueSnapshot {
 	}
 	return s
 }
+
+// Ringing returns the call ringing at agentID, or nil.
+func (q *Queue) Ringing(agentID int64) *Waiting {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if a := q.agents[agentID]; a != nil && a.state == StateRinging {
+		return a.call
+	}
+	return nil
+}

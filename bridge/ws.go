@@ -104,6 +104,10 @@ func (b *Bridge) attach(c *agentConn) {
 	}
 	st := b.queue.Login(id, c.agent.Name)
 	c.send(Msg{Type: MsgHello, Agent: c.agent.Name, State: st.String(), ICEServers: b.cfg.Leg.ICEServers})
+	if w := b.queue.Ringing(id); w != nil { // the older tab was ringing: ring here
+		card := w.Card
+		c.send(Msg{Type: MsgOffer, CallID: w.CallID, Card: &card, TimeoutMS: b.queue.OfferTimeout().Milliseconds()})
+	}
 	snap := b.queue.Snapshot()
 	c.send(Msg{Type: MsgQueue, Queue: &snap})
 	if list, err := b.cfg.Store.Callbacks(context.Background(), false); err == nil {

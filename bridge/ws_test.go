@@ -29,7 +29,12 @@ func TestWSSecondTabTakesOver(t *testing.T) {
 	c := h.addAgent("ann")
 	first := h.open(c)
 	first.available()
+	h.handoff(t.Context(), "c1", newFakeCall(nil))
+	first.expect(MsgOffer)
 	second := h.open(c)
+	if m := second.expect(MsgOffer); m.CallID != "c1" {
+		t.Fatalf("the new tab did not ring: %+v", m)
+	}
 	m := first.expect(MsgError)
 	if !strings.Contains(m.Message, "another tab") {
 		t.Fatalf("first tab told %q", m.Message)
@@ -38,9 +43,9 @@ func TestWSSecondTabTakesOver(t *testing.T) {
 	if code := websocket.CloseStatus(first.closed); code != closeReplaced {
 		t.Fatalf("first tab closed with %v", first.closed)
 	}
+	second.send(Msg{Type: MsgDecline, CallID: "c1"})
 	second.send(Msg{Type: MsgAway})
-	if m := second.expect(MsgState); m.State != "away" {
-		t.Fatalf("second tab state %+v", m)
+	for m := second.expect(MsgState); m.State != "away"; m = second.expect(MsgState) {
 	}
 	if st := h.br.Queue().State(1); st != StateAway {
 		t.Fatalf("agent state %v after the first tab closed", st)
