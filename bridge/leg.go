@@ -170,6 +170,9 @@ func (l *Leg) Offer(ctx context.Context) (string, error) {
 // Answer applies the browser's SDP answer. A malformed answer gives an
 // error wrapping ErrBadAnswer; one that rejects the audio or the caller's
 // codec, or will not receive audio, an error wrapping ErrCodecRefused.
+// Answers refused by the leg's own checks leave it as it was, so another
+// answer may follow; an error from pion itself (also ErrBadAnswer) may
+// leave the PeerConnection unusable: close the leg then.
 func (l *Leg) Answer(sdp string) error {
 	if l.closed.Load() {
 		return ErrLegClosed

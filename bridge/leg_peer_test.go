@@ -177,9 +177,6 @@ func (p *testPeer) close() {
 	p.mu.Unlock()
 	_ = p.pc.GracefulClose()
 	p.wg.Wait()
-	if p.conn != nil {
-		_ = p.conn.Close()
-	}
 }
 
 // connect runs the offer/answer exchange between leg and peer and waits
@@ -206,7 +203,7 @@ func connect(ctx context.Context, t testing.TB, leg *Leg, peer *testPeer) {
 	}
 }
 
-// cuttableConn is a loopback UDP socket that can be cut: from then on
+// cuttableConn is a loopback UDP socket (closed by the UDP mux over it) that can be cut: from then on
 // everything written is dropped and everything read is ignored, as when a
 // browser's machine vanishes from the network without a goodbye.
 type cuttableConn struct {
