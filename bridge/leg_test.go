@@ -25,14 +25,14 @@ func checkLeaks(t *testing.T) {
 }
 
 // testContext is the test's hard timeout.
-func testContext(t *testing.T, d time.Duration) context.Context {
+func testContext(t testing.TB, d time.Duration) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), d)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-func newTestLeg(t *testing.T, cfg LegConfig) *Leg {
+func newTestLeg(t testing.TB, cfg LegConfig) *Leg {
 	t.Helper()
 	leg, err := NewLeg(cfg)
 	if err != nil {
@@ -55,9 +55,11 @@ type heardFrame struct {
 // exchange plays callerFrames into leg.WriteSample and agentFrames from the
 // peer's microphone, each on its own 20 ms ticker, while the caller side
 // reads Source on its ticker as the RTP session does. Both go on with
-// silence for tail frames so the last packets can arrive. It returns when
-// each frame was written and what the caller side heard.
-func exchange(ctx context.Context, t *testing.T, leg *Leg, peer *testPeer, callerFrames, agentFrames [][]int16, tail int) (callerSent, agentSent []time.Time, heard []heardFrame) {
+// silence for tail frames so the last packets can arrive. The peer's clock
+// starts agentPhase after the caller's (the two clocks of a real call are
+// independent). It returns when each frame was written and what the caller
+// side heard.
+func exchange(ctx context.Context, t *testing.T, leg *Leg, peer *testPeer, callerFrames, agentFrames [][]int16, tail int, agentPhase time.Duration) (callerSent, agentSent []time.Time, heard []heardFrame) {
 	t.Helper()
 	silence := make([]int16, media.FrameSamples)
 	frame := func(fs [][]int16, i int) []int16 {
@@ -83,6 +85,13 @@ func exchange(ctx context.Context, t *testing.T, leg *Leg, peer *testPeer, calle
 		})
 	})
 	g.Go(func() error {
+		phase := time.NewTimer(agentPhase)
+		defer phase.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-phase.C:
+		}
 		return tick(ctx, len(agentFrames)+tail, func(i int, now time.Time) error {
 			agentSent = append(agentSent, now)
 			return peer.writeFrame(frame(agentFrames, i))
@@ -121,7 +130,7 @@ func TestLegAudioBothWays(t *testing.T) {
 			peer := newTestPeer(t, codec, false)
 			connect(ctx, t, leg, peer)
 			_, _, heard := exchange(ctx, t, leg, peer,
-				toneFrames(callerHz, 0.5, frames), toneFrames(agentHz, 0.5, frames), 10)
+				toneFrames(callerHz, 0.5, frames), toneFrames(agentHz, 0.5, frames), 10, 7*time.Millisecond)
 
 			var atAgent, atCaller [][]int16
 			for _, f := range peer.received() {

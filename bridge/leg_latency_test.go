@@ -1,0 +1,91 @@
+package bridge
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/supportline/ivr/media"
+)
+
+// TestLegLatency measures the delay the leg adds in each direction, by the
+// onsets of tone bursts (100 ms of tone, 200 ms of silence, 10 times):
+//
+//   - caller → agent: from the WriteSample call of a burst's first frame to
+//     the arrival of its RTP packet in the peer (encode, hand-off to the
+//     writer goroutine, SRTP, loopback UDP, pion's receive path);
+//   - agent → caller: from the peer's write of a burst's first frame to the
+//     first Source().ReadFrame, on the caller's own 20 ms clock, that gives
+//     it (SRTP, loopback UDP, the track reader, the jitter buffer, and the
+//     wait for the caller's next tick, 0–20 ms, which any bridge into a
+//     paced RTP stream has).
+//
+// In steady state the agent → caller figure is the phase between the two
+// 20 ms clocks plus about a millisecond: the jitter buffer plays a packet
+// at the first tick after it arrives. The cases set the peer's clock 1, 10
+// and 19 ms after the caller's.
+func TestLegLatency(t *testing.T) {
+	const on, off, n = 5, 10, 150
+	for _, tc := range []struct {
+		codec string
+		phase time.Duration
+	}{
+		{"PCMU", time.Millisecond},
+		{"PCMA", 10 * time.Millisecond},
+		{"PCMU", 19 * time.Millisecond},
+	} {
+		t.Run(fmt.Sprintf("%s/phase=%v", tc.codec, tc.phase), func(t *testing.T) {
+			codec := tc.codec
+			checkLeaks(t)
+			ctx := testContext(t, 20*time.Second)
+			leg := newTestLeg(t, testLegConfig(codec))
+			peer := newTestPeer(t, codec, false)
+			connect(ctx, t, leg, peer)
+			callerAudio, onsets := bursts(1000, on, off, n)
+			agentAudio, _ := bursts(600, on, off, n)
+			callerSent, agentSent, heard := exchange(ctx, t, leg, peer, callerAudio, agentAudio, 10, tc.phase)
+
+			var atAgent []heardFrame
+			for _, f := range peer.received() {
+				atAgent = append(atAgent, heardFrame(f))
+			}
+			toAgent := onsetDelays(callerSent, onsets, atAgent)
+			toCaller := onsetDelays(agentSent, onsets, heard)
+			t.Logf("caller→agent: median %v, max %v, all %v", durMedian(toAgent), slicesMax(toAgent), toAgent)
+			t.Logf("agent→caller: median %v, max %v, all %v", durMedian(toCaller), slicesMax(toCaller), toCaller)
+			t.Logf("stats: %+v", leg.Stats())
+			if len(toAgent) != len(onsets) || len(toCaller) != len(onsets) {
+				t.Fatalf("onsets found: %d to the agent, %d to the caller, of %d", len(toAgent), len(toCaller), len(onsets))
+			}
+			if m := durMedian(toAgent); m > 10*time.Millisecond {
+				t.Errorf("caller→agent median %v, want ≤ 10 ms", m)
+			}
+			if m := durMedian(toCaller); m > 30*time.Millisecond {
+				t.Errorf("agent→caller median %v, want ≤ 30 ms (one 20 ms tick and transport)", m)
+			}
+		})
+	}
+}
+
+// onsetDelays returns, for each burst onset, the time from its frame's
+// sending to the first loud frame received at or after it.
+func onsetDelays(sent []time.Time, onsets []int, got []heardFrame) []time.Duration {
+	var out []time.Duration
+	for _, k := range onsets {
+		for _, f := range got {
+			if !f.at.Before(sent[k]) && media.DBFS(f.pcm) > toneLevel {
+				out = append(out, f.at.Sub(sent[k]).Round(10*time.Microsecond))
+				break
+			}
+		}
+	}
+	return out
+}
+
+func slicesMax(v []time.Duration) time.Duration {
+	var m time.Duration
+	for _, d := range v {
+		m = max(m, d)
+	}
+	return m
+}
