@@ -64,7 +64,7 @@ type Leg struct {
 	sender *webrtc.RTPSender
 
 	encMu   sync.Mutex // guards enc (WriteSample may be called from more than one goroutine)
-	enc     [media.FrameSamples]byte
+	enc     legPacket
 	out     chan legPacket
 	sent    atomic.Uint64
 	dropped atomic.Uint64
@@ -80,8 +80,13 @@ type Leg struct {
 	wg                 sync.WaitGroup
 }
 
-// legPacket is one encoded 20 ms G.711 frame.
-type legPacket [media.FrameSamples]byte
+// legPacket is one encoded 20 ms G.711 frame, with the number of frames
+// dropped just before it (their RTP sequence numbers and media time are
+// skipped, so the browser sees the loss instead of compressed time).
+type legPacket struct {
+	data    [media.FrameSamples]byte
+	dropped uint16
+}
 
 // NewLeg checks cfg and returns a leg with its PeerConnection and audio
 // track set up, ready for Offer.

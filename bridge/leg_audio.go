@@ -26,10 +26,12 @@ func (l *Leg) WriteSample(frame []int16) error {
 		return ErrLegClosed
 	}
 	l.encMu.Lock()
-	l.codec.Encode(l.enc[:0], frame)
+	l.codec.Encode(l.enc.data[:0], frame)
 	select {
 	case l.out <- l.enc:
+		l.enc.dropped = 0
 	default:
+		l.enc.dropped++
 		l.dropped.Add(1)
 	}
 	l.encMu.Unlock()
@@ -46,8 +48,9 @@ func (l *Leg) writeLoop() {
 		case <-l.closing:
 			return
 		case p := <-l.out:
-			copy(buf, p[:])
-			err := l.track.WriteSample(pmedia.Sample{Data: buf, Duration: media.FrameDuration})
+			copy(buf, p.data[:])
+			err := l.track.WriteSample(pmedia.Sample{Data: buf, Duration: media.FrameDuration,
+				PrevDroppedPackets: p.dropped})
 			if err != nil && !l.closed.Load() {
 				l.log.Debug("webrtc leg: write to the agent", "err", err)
 				continue

@@ -47,7 +47,7 @@ func TestLegLatency(t *testing.T) {
 
 			var atAgent []heardFrame
 			for _, f := range peer.received() {
-				atAgent = append(atAgent, heardFrame(f))
+				atAgent = append(atAgent, heardFrame{at: f.at, pcm: f.pcm})
 			}
 			toAgent := onsetDelays(callerSent, onsets, atAgent)
 			toCaller := onsetDelays(agentSent, onsets, heard)

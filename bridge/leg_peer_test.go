@@ -34,6 +34,8 @@ func testLegConfig(codec string) LegConfig {
 type rxFrame struct {
 	at  time.Time
 	pcm []int16
+	seq uint16
+	ts  uint32
 }
 
 // testPeer is a real pion PeerConnection standing in for the agent's
@@ -154,7 +156,7 @@ func (p *testPeer) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		at := time.Now()
 		pcm := p.codec.Decode(nil, pkt.Payload)
 		p.mu.Lock()
-		p.rx = append(p.rx, rxFrame{at: at, pcm: pcm})
+		p.rx = append(p.rx, rxFrame{at: at, pcm: pcm, seq: pkt.SequenceNumber, ts: pkt.Timestamp})
 		p.mu.Unlock()
 	}
 }

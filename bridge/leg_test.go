@@ -341,3 +341,61 @@ func TestLegPeerDrops(t *testing.T) {
 		})
 	}
 }
+
+// TestLegWriteSampleOverrun writes frames far faster than 20 ms apart, as a
+// stalled caller's pacing loop catching up would: WriteSample never waits,
+// the frames the writer has no room for are dropped and counted, and the
+// RTP the browser gets skips their sequence numbers and media time, so
+// timestamps stay true to media time (160 per sequence number).
+func TestLegWriteSampleOverrun(t *testing.T) {
+	const n = 2000
+	checkLeaks(t)
+	ctx := testContext(t, 20*time.Second)
+	leg := newTestLeg(t, testLegConfig("PCMU"))
+	peer := newTestPeer(t, "PCMU", false)
+	connect(ctx, t, leg, peer)
+	frame := toneFrames(1000, 0.5, 1)[0]
+	start := time.Now()
+	for range n {
+		if err := leg.WriteSample(frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d WriteSample calls in %v", n, time.Since(start))
+	rx := waitReceived(ctx, t, leg, peer, n)
+	st := leg.Stats()
+	if st.SendDropped == 0 {
+		t.Fatalf("stats %+v: want %d frames sent or dropped, some dropped", st, n)
+	}
+	gaps := 0
+	for i := 1; i < len(rx); i++ {
+		dseq := rx[i].seq - rx[i-1].seq
+		if dts := rx[i].ts - rx[i-1].ts; dts != uint32(dseq)*media.FrameSamples {
+			t.Fatalf("packet %d: sequence +%d, timestamp +%d", i, dseq, dts)
+		}
+		gaps += int(dseq) - 1
+	}
+	t.Logf("stats %+v; %d packets received, %d skipped sequence numbers", st, len(rx), gaps)
+	if gaps == 0 || gaps > int(st.SendDropped) {
+		t.Errorf("%d sequence numbers skipped for %d frames dropped", gaps, st.SendDropped)
+	}
+}
+
+// waitReceived waits until the leg has sent or dropped n frames and the
+// peer has received every frame sent.
+func waitReceived(ctx context.Context, t *testing.T, leg *Leg, peer *testPeer, n uint64) []rxFrame {
+	t.Helper()
+	tk := time.NewTicker(5 * time.Millisecond)
+	defer tk.Stop()
+	for {
+		rx := peer.received()
+		if st := leg.Stats(); st.Sent+st.SendDropped == n && uint64(len(rx)) == st.Sent {
+			return rx
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("peer received %d of %d frames sent", len(rx), leg.Stats().Sent)
+		case <-tk.C:
+		}
+	}
+}
