@@ -49,6 +49,7 @@ type LegStats struct {
 	Sent        uint64            // caller frames handed to the track
 	SendDropped uint64            // caller frames dropped because the writer was behind
 	Received    uint64            // RTP packets of the agent's track
+	OddSize     uint64            // of those, packets that were not 20 ms (cut or padded)
 	Jitter      media.JitterStats // the agent's voice playout
 }
 
@@ -104,7 +105,7 @@ func NewLeg(cfg LegConfig) (*Leg, error) {
 	}
 	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: cfg.ICEServers})
 	if err != nil {
-		return nil, fmt.Errorf("bridge: new peer connection: %w", err)
+		return nil, fmt.Errorf("%w: new peer connection (check the ICE servers): %w", ErrLegConfig, err)
 	}
 	l := &Leg{
 		codec:     codec,

@@ -97,7 +97,10 @@ func (l *Leg) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != l.codec.PayloadType {
 			continue
 		}
-		l.rx.push(pkt.SSRC, pkt.SequenceNumber, pkt.Payload)
+		if l.rx.push(pkt.SSRC, pkt.SequenceNumber, pkt.Payload) {
+			l.log.Warn("webrtc leg: the browser sends packets that are not 20 ms; its audio will be cut or padded",
+				"bytes", len(pkt.Payload))
+		}
 	}
 }
 
@@ -109,6 +112,7 @@ type legReceiver struct {
 	ssrc     uint32
 	haveSSRC bool
 	received uint64
+	oddSize  uint64 // packets whose payload is not 20 ms
 }
 
 func (r *legReceiver) init(codec media.Codec, delay time.Duration) {
@@ -118,8 +122,10 @@ func (r *legReceiver) init(codec media.Codec, delay time.Duration) {
 	r.jb = media.NewJitterBuffer(codec, delay)
 }
 
-// push stores one packet's payload; a new SSRC restarts the buffer.
-func (r *legReceiver) push(ssrc uint32, seq uint16, payload []byte) {
+// push stores one packet's payload; a new SSRC restarts the buffer. It
+// reports true for the first packet whose payload is not 20 ms of G.711
+// (the jitter buffer cuts or pads it to 20 ms), so that is logged once.
+func (r *legReceiver) push(ssrc uint32, seq uint16, payload []byte) (firstOdd bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.haveSSRC && ssrc != r.ssrc {
@@ -127,7 +133,12 @@ func (r *legReceiver) push(ssrc uint32, seq uint16, payload []byte) {
 	}
 	r.ssrc, r.haveSSRC = ssrc, true
 	r.received++
+	if len(payload) != media.FrameSamples {
+		r.oddSize++
+		firstOdd = r.oddSize == 1
+	}
 	r.jb.Push(seq, payload)
+	return firstOdd
 }
 
 func (r *legReceiver) pop(f []int16) {
@@ -138,7 +149,7 @@ func (r *legReceiver) pop(f []int16) {
 
 func (r *legReceiver) fill(st *LegStats) {
 	r.mu.Lock()
-	st.Received, st.Jitter = r.received, r.jb.Stats()
+	st.Received, st.OddSize, st.Jitter = r.received, r.oddSize, r.jb.Stats()
 	r.mu.Unlock()
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
 	"go.uber.org/goleak"
 	"golang.org/x/sync/errgroup"
 
@@ -230,12 +231,15 @@ func TestLegConfigErrors(t *testing.T) {
 		{"host IP zero", LegConfig{Codec: "PCMU", HostIPs: []netip.Addr{{}}}},
 		{"host IP unspecified", LegConfig{Codec: "PCMU", HostIPs: []netip.Addr{netip.IPv4Unspecified()}}},
 		{"host IP multicast", LegConfig{Codec: "PCMU", HostIPs: []netip.Addr{netip.MustParseAddr("224.0.0.251")}}},
+		{"ICE server not a URL", LegConfig{Codec: "PCMU", ICEServers: []webrtc.ICEServer{{URLs: []string{"http://stun.invalid"}}}}},
+		{"TURN without credentials", LegConfig{Codec: "PCMU", ICEServers: []webrtc.ICEServer{{URLs: []string{"turn:turn.invalid:3478"}}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			leg, err := NewLeg(tc.cfg)
 			if !errors.Is(err, ErrLegConfig) {
 				t.Errorf("NewLeg: err %v, want ErrLegConfig", err)
 			}
+			t.Log(err)
 			if leg != nil {
 				t.Errorf("NewLeg returned a leg with an error")
 				_ = leg.Close()
@@ -267,6 +271,41 @@ func TestLegStage(t *testing.T) {
 		if err := w.WriteSample(f); err != nil {
 			t.Fatalf("WriteSample before connect: %v", err)
 		}
+	}
+}
+
+// TestLegReceiverSizes feeds the agent's side packets of 20 ms and of
+// other sizes: 20 ms packets play as they are, others are counted (and
+// cut or padded by the jitter buffer), and a new SSRC restarts playout.
+func TestLegReceiverSizes(t *testing.T) {
+	leg := newTestLeg(t, testLegConfig("PCMU"))
+	tone := toneFrames(600, 0.5, 4)
+	src, f := leg.Source(), make([]int16, media.FrameSamples)
+	pushes := []struct {
+		ssrc    uint32
+		seq     uint16
+		payload []byte
+		odd     bool
+	}{
+		{1, 10, media.PCMU.Encode(nil, tone[0]), false},
+		{1, 11, media.PCMU.Encode(nil, tone[1][:80]), true},
+		{1, 12, media.PCMU.Encode(nil, append(tone[2], tone[3]...)), false},
+		{2, 500, media.PCMU.Encode(nil, tone[3]), false},
+	}
+	for i, p := range pushes {
+		if got := leg.rx.push(p.ssrc, p.seq, p.payload); got != p.odd {
+			t.Errorf("push %d: first odd size %v, want %v", i, got, p.odd)
+		}
+		if !src.ReadFrame(f) {
+			t.Fatal("source ended")
+		}
+		if lv := media.DBFS(f); lv < -20 {
+			t.Errorf("frame %d: level %.1f dBFS, want the tone", i, lv)
+		}
+	}
+	st := leg.Stats()
+	if st.Received != 4 || st.OddSize != 2 || st.Jitter.Played != 4 {
+		t.Errorf("stats %+v: want 4 received and played, 2 of odd size", st)
 	}
 }
 
