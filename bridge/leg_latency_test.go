@@ -20,19 +20,26 @@ import (
 //     wait for the caller's next tick, 0–20 ms, which any bridge into a
 //     paced RTP stream has).
 //
-// In steady state the agent → caller figure is the phase between the two
-// 20 ms clocks plus about a millisecond: the jitter buffer plays a packet
-// at the first tick after it arrives. The cases set the peer's clock 1, 10
-// and 19 ms after the caller's.
+// In steady state the agent → caller figure is the wait from the packet's
+// arrival to the caller's next tick, plus about a millisecond: the jitter
+// buffer plays a packet at the first tick after it arrives. When packets
+// arrive within a millisecond or so of the caller's ticks (the peer's clock
+// 0 or 19 ms after the caller's here), scheduling jitter puts some after
+// the tick: the buffer underruns once and then holds one frame more (20 ms
+// plus the phase, about 20 ms); a second underrun can add another frame for
+// up to a second, until the buffer's shrink rule drops it. The cases set the
+// peer's clock 0, 1, 10 and 19 ms after the caller's; the bound is on the
+// median of ten onsets.
 func TestLegLatency(t *testing.T) {
 	const on, off, n = 5, 10, 150
 	for _, tc := range []struct {
-		codec string
-		phase time.Duration
+		codec       string
+		phase, want time.Duration
 	}{
-		{"PCMU", time.Millisecond},
-		{"PCMA", 10 * time.Millisecond},
-		{"PCMU", 19 * time.Millisecond},
+		{"PCMU", 0, 45 * time.Millisecond},
+		{"PCMU", time.Millisecond, 22 * time.Millisecond},
+		{"PCMA", 10 * time.Millisecond, 13 * time.Millisecond},
+		{"PCMU", 19 * time.Millisecond, 45 * time.Millisecond},
 	} {
 		t.Run(fmt.Sprintf("%s/phase=%v", tc.codec, tc.phase), func(t *testing.T) {
 			codec := tc.codec
@@ -60,8 +67,8 @@ func TestLegLatency(t *testing.T) {
 			if m := durMedian(toAgent); m > 10*time.Millisecond {
 				t.Errorf("caller→agent median %v, want ≤ 10 ms", m)
 			}
-			if m := durMedian(toCaller); m > 30*time.Millisecond {
-				t.Errorf("agent→caller median %v, want ≤ 30 ms (one 20 ms tick and transport)", m)
+			if m := durMedian(toCaller); m > tc.want {
+				t.Errorf("agent→caller median %v, want ≤ %v", m, tc.want)
 			}
 		})
 	}
