@@ -96,6 +96,12 @@ func newHostFilter(ips []netip.Addr) (*hostFilter, error) {
 		if ip.IsUnspecified() || ip.IsMulticast() {
 			return nil, fmt.Errorf("%w: host IP %s is not a unicast address", ErrLegConfig, ip)
 		}
+		if b := ip.As16(); ip.Is6() && ([12]byte(b[:12]) == [12]byte{} || b[0] == 0xfe && b[1]&0xc0 == 0xc0) {
+			// pion/ice drops IPv4-compatible (::/96, which holds ::1) and
+			// site-local (fec0::/10) addresses from its candidates
+			// (RFC 8445 §5.1.1.1): the offer would have none.
+			return nil, fmt.Errorf("%w: host IP %s: ICE does not use ::/96 or fec0::/10 addresses (use 127.0.0.1 for loopback)", ErrLegConfig, ip)
+		}
 		f.allowed[ip] = true
 		f.v4 = f.v4 || ip.Is4()
 		f.v6 = f.v6 || ip.Is6()

@@ -231,6 +231,9 @@ func TestLegConfigErrors(t *testing.T) {
 		{"host IP zero", LegConfig{Codec: "PCMU", HostIPs: []netip.Addr{{}}}},
 		{"host IP unspecified", LegConfig{Codec: "PCMU", HostIPs: []netip.Addr{netip.IPv4Unspecified()}}},
 		{"host IP multicast", LegConfig{Codec: "PCMU", HostIPs: []netip.Addr{netip.MustParseAddr("224.0.0.251")}}},
+		{"host IP ::1 (pion ICE never gathers it)", LegConfig{Codec: "PCMU", HostIPs: []netip.Addr{netip.IPv6Loopback()}}},
+		{"host IP site-local", LegConfig{Codec: "PCMU", HostIPs: []netip.Addr{netip.MustParseAddr("fec0::1")}}},
+		{"host IP IPv4-compatible", LegConfig{Codec: "PCMU", HostIPs: []netip.Addr{netip.MustParseAddr("::10.0.0.1")}}},
 		{"ICE server not a URL", LegConfig{Codec: "PCMU", ICEServers: []webrtc.ICEServer{{URLs: []string{"http://stun.invalid"}}}}},
 		{"TURN without credentials", LegConfig{Codec: "PCMU", ICEServers: []webrtc.ICEServer{{URLs: []string{"turn:turn.invalid:3478"}}}}},
 	} {
@@ -447,5 +450,27 @@ func waitSilent(ctx context.Context, t *testing.T, peer *testPeer, n int) []rxFr
 			t.Fatalf("peer received %d of %d frames of silence", silent, n)
 		case <-tk.C:
 		}
+	}
+}
+
+// TestLegOfferBoundedByContext gives the leg a STUN server that never
+// answers (a silent loopback socket): gathering would wait for pion's STUN
+// timeout, and Offer returns when its context ends instead.
+func TestLegOfferBoundedByContext(t *testing.T) {
+	checkLeaks(t)
+	silent := listenCuttable(t)
+	t.Cleanup(func() { _ = silent.Close() })
+	cfg := testLegConfig("PCMU")
+	cfg.ICEServers = []webrtc.ICEServer{{URLs: []string{"stun:" + silent.LocalAddr().String()}}}
+	leg := newTestLeg(t, cfg)
+	ctx, cancel := context.WithTimeout(testContext(t, 10*time.Second), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := leg.Offer(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Offer: err %v, want the context's deadline", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Offer returned %v after its context ended", d)
 	}
 }
