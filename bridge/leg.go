@@ -25,6 +25,12 @@ const (
 	// legSendQueue is how many encoded caller frames may wait for the
 	// writer goroutine (160 ms) before WriteSample drops frames.
 	legSendQueue = 8
+	// legMaxPause is the pause in caller frames, in frames, beyond which
+	// the missing frames' media time is skipped (a late pacing tick that
+	// catches up is shorter).
+	legMaxPause = 3
+	// legMaxSkip caps the sequence numbers skipped at once.
+	legMaxSkip = 2500
 )
 
 // LegConfig configures the WebRTC side of one bridged call.
@@ -64,11 +70,12 @@ type Leg struct {
 	track  *webrtc.TrackLocalStaticSample
 	sender *webrtc.RTPSender
 
-	encMu   sync.Mutex // guards enc (WriteSample may be called from more than one goroutine)
-	enc     legPacket
-	out     chan legPacket
-	sent    atomic.Uint64
-	dropped atomic.Uint64
+	encMu     sync.Mutex // guards enc (WriteSample may be called from more than one goroutine)
+	enc       legPacket
+	lastWrite time.Time // of the last WriteSample, for skipPause
+	out       chan legPacket
+	sent      atomic.Uint64
+	dropped   atomic.Uint64
 
 	rx legReceiver
 

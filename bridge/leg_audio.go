@@ -19,6 +19,10 @@ import (
 // frames, the frame is dropped (counted in Stats). Before the browser is
 // connected frames go nowhere. It does not keep frame.
 func (l *Leg) WriteSample(frame []int16) error {
+	return l.writeSampleAt(frame, time.Now())
+}
+
+func (l *Leg) writeSampleAt(frame []int16, now time.Time) error {
 	if len(frame) != media.FrameSamples {
 		return ErrFrameSize
 	}
@@ -26,16 +30,35 @@ func (l *Leg) WriteSample(frame []int16) error {
 		return ErrLegClosed
 	}
 	l.encMu.Lock()
+	l.skipPause(now)
 	l.codec.Encode(l.enc.data[:0], frame)
 	select {
 	case l.out <- l.enc:
 		l.enc.dropped = 0
 	default:
-		l.enc.dropped++
+		l.enc.dropped = min(l.enc.dropped+1, legMaxSkip)
 		l.dropped.Add(1)
 	}
 	l.encMu.Unlock()
 	return nil
+}
+
+// skipPause keeps the RTP timestamp on media time across a pause in the
+// caller's frames (e.g. while the caller was on hold): when more than
+// legMaxPause frames' time passed since the last WriteSample, the missing
+// frames count as dropped, so their sequence numbers and media time are
+// skipped (at most legMaxSkip, below RFC 3550's MAX_DROPOUT of 3000, so
+// the browser takes it for loss, not a new stream). l.encMu is held.
+func (l *Leg) skipPause(now time.Time) {
+	last := l.lastWrite
+	l.lastWrite = now
+	if last.IsZero() {
+		return
+	}
+	if gap := now.Sub(last); gap > legMaxPause*media.FrameDuration {
+		missed := min(int64(gap/media.FrameDuration)-1, legMaxSkip-int64(l.enc.dropped))
+		l.enc.dropped += uint16(max(missed, 0))
+	}
 }
 
 // writeLoop writes the encoded caller frames to the track (SRTP, UDP) until

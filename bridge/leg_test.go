@@ -474,3 +474,50 @@ func TestLegOfferBoundedByContext(t *testing.T) {
 		t.Errorf("Offer returned %v after its context ended", d)
 	}
 }
+
+// TestLegWriteSamplePause has the caller's frames pause (as while the
+// caller is on hold) for 1 s and for 2 min: the RTP timestamps the browser
+// gets follow media time across the pause, the sequence numbers skip the
+// same frames (loss, not a new stream: at most legMaxSkip), and short
+// late ticks skip nothing.
+func TestLegWriteSamplePause(t *testing.T) {
+	checkLeaks(t)
+	ctx := testContext(t, 20*time.Second)
+	leg := newTestLeg(t, testLegConfig("PCMU"))
+	peer := newTestPeer(t, "PCMU", false)
+	connect(ctx, t, leg, peer)
+	frame := toneFrames(1000, 0.5, 1)[0]
+	silence := make([]int16, media.FrameSamples)
+	// Media time of each write, in frames: a late tick (+2), a 1 s pause,
+	// a 2 min pause, then the silent tail.
+	at := []int{0, 1, 2, 4, 5, 55, 56, 57, 6057, 6058, 6059, 6060, 6061, 6062}
+	const tail = 3
+	base := time.Now()
+	err := tick(ctx, len(at), func(i int, _ time.Time) error {
+		f := frame
+		if i >= len(at)-tail {
+			f = silence
+		}
+		return leg.writeSampleAt(f, base.Add(time.Duration(at[i])*media.FrameDuration))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rx := waitSilent(ctx, t, peer, tail)
+	if len(rx) != len(at) {
+		t.Fatalf("peer received %d packets, want %d", len(rx), len(at))
+	}
+	for i := 1; i < len(rx); i++ {
+		dts, dseq := rx[i].ts-rx[i-1].ts, rx[i].seq-rx[i-1].seq
+		want := at[i] - at[i-1]
+		if want > legMaxPause {
+			want = min(want, legMaxSkip+1)
+		} else {
+			want = 1
+		}
+		if int(dseq) != want || dts != uint32(dseq)*media.FrameSamples {
+			t.Errorf("write %d (+%d frames): sequence +%d, timestamp +%d; want +%d, +%d",
+				i, at[i]-at[i-1], dseq, dts, want, want*media.FrameSamples)
+		}
+	}
+}
