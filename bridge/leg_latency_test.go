@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -28,18 +29,21 @@ import (
 // the tick: the buffer underruns once and then holds one frame more (20 ms
 // plus the phase, about 20 ms); a second underrun can add another frame for
 // up to a second, until the buffer's shrink rule drops it. The cases set the
-// peer's clock 0, 1, 10 and 19 ms after the caller's; the bound is on the
-// median of ten onsets.
+// peer's clock 0, 1, 10 and 19 ms after the caller's. On this shared
+// machine a stalled goroutine now and then sets the playout back a frame
+// for a second or two, so the bounds are: the best of ten onsets within
+// the phase's own delay (the steady state), and the median within two
+// frames.
 func TestLegLatency(t *testing.T) {
 	const on, off, n = 5, 10, 150
 	for _, tc := range []struct {
 		codec       string
-		phase, want time.Duration
+		phase, best time.Duration
 	}{
-		{"PCMU", 0, 45 * time.Millisecond},
+		{"PCMU", 0, 22 * time.Millisecond},
 		{"PCMU", time.Millisecond, 22 * time.Millisecond},
 		{"PCMA", 10 * time.Millisecond, 13 * time.Millisecond},
-		{"PCMU", 19 * time.Millisecond, 45 * time.Millisecond},
+		{"PCMU", 19 * time.Millisecond, 22 * time.Millisecond},
 	} {
 		t.Run(fmt.Sprintf("%s/phase=%v", tc.codec, tc.phase), func(t *testing.T) {
 			codec := tc.codec
@@ -58,17 +62,20 @@ func TestLegLatency(t *testing.T) {
 			}
 			toAgent := onsetDelays(callerSent, onsets, atAgent)
 			toCaller := onsetDelays(agentSent, onsets, heard)
-			t.Logf("caller→agent: median %v, max %v, all %v", durMedian(toAgent), slicesMax(toAgent), toAgent)
-			t.Logf("agent→caller: median %v, max %v, all %v", durMedian(toCaller), slicesMax(toCaller), toCaller)
-			t.Logf("stats: %+v", leg.Stats())
 			if len(toAgent) != len(onsets) || len(toCaller) != len(onsets) {
 				t.Fatalf("onsets found: %d to the agent, %d to the caller, of %d", len(toAgent), len(toCaller), len(onsets))
 			}
+			t.Logf("caller→agent: median %v, max %v, all %v", durMedian(toAgent), slices.Max(toAgent), toAgent)
+			t.Logf("agent→caller: median %v, max %v, all %v", durMedian(toCaller), slices.Max(toCaller), toCaller)
+			t.Logf("stats: %+v", leg.Stats())
 			if m := durMedian(toAgent); m > 10*time.Millisecond {
 				t.Errorf("caller→agent median %v, want ≤ 10 ms", m)
 			}
-			if m := durMedian(toCaller); m > tc.want {
-				t.Errorf("agent→caller median %v, want ≤ %v", m, tc.want)
+			if b := slices.Min(toCaller); b > tc.best {
+				t.Errorf("agent→caller: best %v, want ≤ %v", b, tc.best)
+			}
+			if m := durMedian(toCaller); m > 45*time.Millisecond {
+				t.Errorf("agent→caller median %v, want ≤ 45 ms", m)
 			}
 		})
 	}
@@ -87,12 +94,4 @@ func onsetDelays(sent []time.Time, onsets []int, got []heardFrame) []time.Durati
 		}
 	}
 	return out
-}
-
-func slicesMax(v []time.Duration) time.Duration {
-	var m time.Duration
-	for _, d := range v {
-		m = max(m, d)
-	}
-	return m
 }
