@@ -54,9 +54,11 @@ type testPeer struct {
 	rx     []rxFrame
 	closed bool
 
-	gotTrack chan struct{}
-	once     sync.Once
-	wg       sync.WaitGroup
+	gotTrack  chan struct{}
+	connected chan struct{} // closed when the peer's own side is connected
+	once      sync.Once
+	connOnce  sync.Once
+	wg        sync.WaitGroup
 }
 
 // newTestPeer returns a browser stand-in for codec ("PCMU" or "PCMA").
@@ -68,7 +70,7 @@ func newTestPeer(t testing.TB, codecName string, cut bool) *testPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &testPeer{t: t, codec: codec, gotTrack: make(chan struct{})}
+	p := &testPeer{t: t, codec: codec, gotTrack: make(chan struct{}), connected: make(chan struct{})}
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(true)
@@ -94,6 +96,11 @@ func newTestPeer(t testing.TB, codecName string, cut bool) *testPeer {
 	}
 	t.Cleanup(p.close)
 	p.pc.OnTrack(p.onTrack)
+	p.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			p.connOnce.Do(func() { close(p.connected) })
+		}
+	})
 	return p
 }
 
@@ -182,7 +189,8 @@ func (p *testPeer) close() {
 }
 
 // connect runs the offer/answer exchange between leg and peer and waits
-// until the leg is connected.
+// until both sides are connected (the leg, as DTLS server, is done with
+// the handshake before the peer).
 func connect(ctx context.Context, t testing.TB, leg *Leg, peer *testPeer) {
 	t.Helper()
 	offer, err := leg.Offer(ctx)
@@ -196,12 +204,14 @@ func connect(ctx context.Context, t testing.TB, leg *Leg, peer *testPeer) {
 	if err := leg.Answer(ans); err != nil {
 		t.Fatalf("leg answer: %v", err)
 	}
-	select {
-	case <-leg.Connected():
-	case <-leg.Done():
-		t.Fatal("leg done before connected")
-	case <-ctx.Done():
-		t.Fatal("timed out waiting for the leg to connect")
+	for _, c := range []<-chan struct{}{leg.Connected(), peer.connected} {
+		select {
+		case <-c:
+		case <-leg.Done():
+			t.Fatal("leg done before connected")
+		case <-ctx.Done():
+			t.Fatal("timed out waiting for the leg and the peer to connect")
+		}
 	}
 }
 

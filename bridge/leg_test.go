@@ -271,7 +271,7 @@ func TestLegPeerDrops(t *testing.T) {
 		cut    bool
 		within time.Duration
 	}{
-		{"peer closes", false, 3 * time.Second},
+		{"peer closes", false, 500 * time.Millisecond},
 		{"peer vanishes", true, 5 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
