@@ -88,6 +88,8 @@ type Leg struct {
 	wg                 sync.WaitGroup
 }
 
+var _ media.PCM16Writer = (*Leg)(nil)
+
 // legPacket is one encoded 20 ms G.711 frame, with the number of frames
 // dropped just before it (their RTP sequence numbers and media time are
 // skipped, so the browser sees the loss instead of compressed time).

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -112,5 +113,41 @@ func TestLegOfferBoundedByContext(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Offer returned %v after its context ended", d)
+	}
+}
+
+// TestLegHostFilter checks which local and remote addresses a leg's ICE
+// keeps: its host IPs only, and remote loopback addresses only when every
+// host IP is a loopback address.
+func TestLegHostFilter(t *testing.T) {
+	loop, lan := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("10.1.2.3")
+	for _, tc := range []struct {
+		name         string
+		hosts        []netip.Addr
+		local        map[string]bool
+		onlyLoopback bool
+	}{
+		{"loopback", []netip.Addr{loop}, map[string]bool{"127.0.0.1": true, "10.1.2.3": false, "127.0.0.2": false}, true},
+		{"LAN", []netip.Addr{lan}, map[string]bool{"127.0.0.1": false, "10.1.2.3": true}, false},
+		{"both", []netip.Addr{loop, lan}, map[string]bool{"127.0.0.1": true, "10.1.2.3": true, "10.1.2.4": false}, false},
+		{"v4-mapped", []netip.Addr{netip.MustParseAddr("::ffff:127.0.0.1")}, map[string]bool{"127.0.0.1": true}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := newHostFilter(tc.hosts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for ip, want := range tc.local {
+				if got := f.keep(net.ParseIP(ip)); got != want {
+					t.Errorf("keep(%s) = %v, want %v", ip, got, want)
+				}
+			}
+			if f.onlyLoopback != tc.onlyLoopback {
+				t.Errorf("onlyLoopback = %v, want %v", f.onlyLoopback, tc.onlyLoopback)
+			}
+			if f.keepRemote(net.ParseIP("192.0.2.1")) || !f.keepRemote(net.ParseIP("127.0.0.1")) {
+				t.Error("keepRemote must keep loopback addresses only")
+			}
+		})
 	}
 }
