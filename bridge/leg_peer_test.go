@@ -193,10 +193,12 @@ func (p *testPeer) close() {
 // the handshake before the peer).
 func connect(ctx context.Context, t testing.TB, leg *Leg, peer *testPeer) {
 	t.Helper()
+	start := time.Now()
 	offer, err := leg.Offer(ctx)
 	if err != nil {
 		t.Fatalf("offer: %v", err)
 	}
+	offered := time.Since(start)
 	ans, err := peer.answer(ctx, offer)
 	if err != nil {
 		t.Fatalf("peer answer: %v", err)
@@ -213,6 +215,8 @@ func connect(ctx context.Context, t testing.TB, leg *Leg, peer *testPeer) {
 			t.Fatal("timed out waiting for the leg and the peer to connect")
 		}
 	}
+	t.Logf("offer (gathering complete) in %v, both sides connected %v after the start",
+		offered.Round(10*time.Microsecond), time.Since(start).Round(10*time.Microsecond))
 }
 
 // cuttableConn is a loopback UDP socket (closed by the UDP mux over it) that can be cut: from then on

@@ -237,10 +237,12 @@ func TestLegClose(t *testing.T) {
 	}
 	peer := newTestPeer(t, "PCMU", false)
 	connect(ctx, t, leg, peer)
-	for range 2 {
+	for i := range 2 {
+		start := time.Now()
 		if err := leg.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
+		t.Logf("Close %d took %v", i+1, time.Since(start))
 	}
 	select {
 	case <-leg.Done():
