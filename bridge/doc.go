@@ -38,20 +38,40 @@
 // agent goes quiet, Source gives silence (an attenuated repeat for up to
 // three lost frames), never an end, until Close.
 //
+// A call coordinator uses a leg like this (errors elided):
+//
+//	leg, _ := bridge.NewLeg(bridge.LegConfig{Codec: codec.Name, ICEServers: ice, HostIPs: hosts, Log: log})
+//	defer leg.Close()
+//	offer, _ := leg.Offer(ctx)    // to the agent's browser (WebSocket)
+//	_ = leg.Answer(answer)        // from the browser
+//	<-leg.Connected()             // or a timeout: the agent could not be reached
+//	session.SetSource(leg.Source()) // the agent's voice on the caller's one RTP stream
+//	sink.Set(leg)                 // the caller's decoded frames (the Session's Sink stage) to the agent
+//	select {
+//	case <-leg.Done():            // the browser dropped: tell the caller, back to the queue
+//	case <-hangup:
+//	}
+//
+// Done is closed when the PeerConnection fails, closes, or stays
+// disconnected for LegConfig.DisconnectedTimeout (default 5 s): the agent's
+// browser dropped, and the call must go on without it.
+//
 // # NAT traversal
 //
 // Agents work from home, behind NAT. The leg offers its host candidates and,
 // with LegConfig.ICEServers, server-reflexive candidates from STUN and relay
 // candidates from TURN. STUN is enough when either side has a public address
 // or the NATs are endpoint-independent; otherwise run a TURN server, e.g.
-// coturn (Debian package coturn), with long-term credentials:
+// coturn (Debian package coturn), with time-limited credentials from a
+// shared secret (TURNCredentials makes them), so no TURN password is stored
+// per agent or handed out for good:
 //
 //	# /etc/turnserver.conf
 //	listening-port=3478
 //	tls-listening-port=5349
 //	fingerprint
-//	lt-cred-mech
-//	user=ivr:CHANGE-ME
+//	use-auth-secret
+//	static-auth-secret=CHANGE-ME   # the same secret in ivr's config
 //	realm=support.example.com
 //	external-ip=203.0.113.10        # the server's public address, if it is itself behind NAT
 //	min-port=49160
@@ -59,16 +79,13 @@
 //	no-multicast-peers
 //	denied-peer-ip=10.0.0.0-10.255.255.255   # keep TURN from relaying into the LAN
 //
-// and give the same server to both ends: the leg
+// and give the same server to both ends, with credentials from
+// TURNCredentials(secret, agentName, time.Now().Add(12*time.Hour)): the leg
 // ([]webrtc.ICEServer{{URLs: []string{"stun:turn.example.com:3478",
-// "turn:turn.example.com:3478?transport=udp"}, Username: "ivr",
-// Credential: "CHANGE-ME"}}) and the agent page's RTCPeerConnection
-// configuration. Open UDP 3478 and the relay port range on the TURN host,
+// "turn:turn.example.com:3478?transport=udp"}, Username: user,
+// Credential: password}}) and the agent page's RTCPeerConnection
+// configuration. (A static user=name:password with lt-cred-mech works too.) Open UDP 3478 and the relay port range on the TURN host,
 // and, on the ivr host, the range given by LegConfig.PortMin/PortMax.
 // LegConfig.HostIPs keeps host candidates to the addresses the agents can
 // reach (and tests to 127.0.0.1).
-//
-// Done is closed when the PeerConnection fails, closes, or stays
-// disconnected for LegConfig.DisconnectedTimeout (default 5 s): the agent's
-// browser dropped, and the call must go on without it.
 package bridge
