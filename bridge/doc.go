@@ -54,7 +54,13 @@
 //
 // Done is closed when the PeerConnection fails, closes, or stays
 // disconnected for LegConfig.DisconnectedTimeout (default 5 s): the agent's
-// browser dropped, and the call must go on without it.
+// browser dropped, and the call must go on without it. A browser that
+// closes its PeerConnection is noticed within milliseconds (DTLS
+// close_notify); one that vanishes, after the timeout.
+//
+// With HostIPs all on loopback, remote candidates are kept to loopback too,
+// so such a leg sends nothing anywhere else. pion's ICE never gathers ::1
+// (nor any ::/96 or fec0::/10 address): use 127.0.0.1 for loopback.
 //
 // # NAT traversal
 //
