@@ -25,6 +25,12 @@ const (
 	// legSendQueue is how many encoded caller frames may wait for the
 	// writer goroutine (160 ms) before WriteSample drops frames.
 	legSendQueue = 8
+	// legMaxPause is the pause in caller frames, in frames, beyond which
+	// the missing frames' media time is skipped (a late pacing tick that
+	// catches up is shorter).
+	legMaxPause = 3
+	// legMaxSkip caps the sequence numbers skipped at once.
+	legMaxSkip = 2500
 )
 
 // LegConfig configures the WebRTC side of one bridged call.
@@ -49,6 +55,7 @@ type LegStats struct {
 	Sent        uint64            // caller frames handed to the track
 	SendDropped uint64            // caller frames dropped because the writer was behind
 	Received    uint64            // RTP packets of the agent's track
+	OddSize     uint64            // of those, packets that were not 20 ms (cut or padded)
 	Jitter      media.JitterStats // the agent's voice playout
 }
 
@@ -63,11 +70,12 @@ type Leg struct {
 	track  *webrtc.TrackLocalStaticSample
 	sender *webrtc.RTPSender
 
-	encMu   sync.Mutex // guards enc (WriteSample may be called from more than one goroutine)
-	enc     [media.FrameSamples]byte
-	out     chan legPacket
-	sent    atomic.Uint64
-	dropped atomic.Uint64
+	encMu     sync.Mutex // guards enc (WriteSample may be called from more than one goroutine)
+	enc       legPacket
+	lastWrite time.Time // of the last WriteSample, for skipPause
+	out       chan legPacket
+	sent      atomic.Uint64
+	dropped   atomic.Uint64
 
 	rx legReceiver
 
@@ -80,8 +88,15 @@ type Leg struct {
 	wg                 sync.WaitGroup
 }
 
-// legPacket is one encoded 20 ms G.711 frame.
-type legPacket [media.FrameSamples]byte
+var _ media.PCM16Writer = (*Leg)(nil)
+
+// legPacket is one encoded 20 ms G.711 frame, with the number of frames
+// dropped just before it (their RTP sequence numbers and media time are
+// skipped, so the browser sees the loss instead of compressed time).
+type legPacket struct {
+	data    [media.FrameSamples]byte
+	dropped uint16
+}
 
 // NewLeg checks cfg and returns a leg with its PeerConnection and audio
 // track set up, ready for Offer.
@@ -99,7 +114,7 @@ func NewLeg(cfg LegConfig) (*Leg, error) {
 	}
 	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: cfg.ICEServers})
 	if err != nil {
-		return nil, fmt.Errorf("bridge: new peer connection: %w", err)
+		return nil, fmt.Errorf("%w: new peer connection (check the ICE servers): %w", ErrLegConfig, err)
 	}
 	l := &Leg{
 		codec:     codec,
@@ -170,6 +185,9 @@ func (l *Leg) Offer(ctx context.Context) (string, error) {
 // Answer applies the browser's SDP answer. A malformed answer gives an
 // error wrapping ErrBadAnswer; one that rejects the audio or the caller's
 // codec, or will not receive audio, an error wrapping ErrCodecRefused.
+// Answers refused by the leg's own checks leave it as it was, so another
+// answer may follow; an error from pion itself (also ErrBadAnswer) may
+// leave the PeerConnection unusable: close the leg then.
 func (l *Leg) Answer(sdp string) error {
 	if l.closed.Load() {
 		return ErrLegClosed

@@ -73,21 +73,28 @@ func legSettings(cfg LegConfig) (webrtc.SettingEngine, error) {
 		}
 		se.SetIPFilter(f.keep)
 		se.SetIncludeLoopbackCandidate(f.loopback)
+		if f.onlyLoopback {
+			se.SetRemoteIPFilter(f.keepRemote)
+		}
 		types = f.types()
 	}
 	se.SetNetworkTypes(types)
 	return se, nil
 }
 
-// hostFilter keeps the host candidate addresses of LegConfig.HostIPs.
+// hostFilter keeps the host candidate addresses of LegConfig.HostIPs. When
+// they are all loopback addresses it also keeps the remote candidates
+// (peer-reflexive ones included) to loopback, so a loopback leg never
+// sends a packet anywhere else, not even to this machine's own LAN address.
 type hostFilter struct {
-	allowed  map[netip.Addr]bool
-	v4, v6   bool
-	loopback bool
+	allowed      map[netip.Addr]bool
+	v4, v6       bool
+	loopback     bool // some host IP is a loopback address
+	onlyLoopback bool // every host IP is
 }
 
 func newHostFilter(ips []netip.Addr) (*hostFilter, error) {
-	f := &hostFilter{allowed: make(map[netip.Addr]bool, len(ips))}
+	f := &hostFilter{allowed: make(map[netip.Addr]bool, len(ips)), onlyLoopback: true}
 	for _, ip := range ips {
 		if !ip.IsValid() {
 			return nil, fmt.Errorf("%w: invalid host IP", ErrLegConfig)
@@ -96,10 +103,17 @@ func newHostFilter(ips []netip.Addr) (*hostFilter, error) {
 		if ip.IsUnspecified() || ip.IsMulticast() {
 			return nil, fmt.Errorf("%w: host IP %s is not a unicast address", ErrLegConfig, ip)
 		}
+		if b := ip.As16(); ip.Is6() && ([12]byte(b[:12]) == [12]byte{} || b[0] == 0xfe && b[1]&0xc0 == 0xc0) {
+			// pion/ice drops IPv4-compatible (::/96, which holds ::1) and
+			// site-local (fec0::/10) addresses from its candidates
+			// (RFC 8445 §5.1.1.1): the offer would have none.
+			return nil, fmt.Errorf("%w: host IP %s: ICE does not use ::/96 or fec0::/10 addresses (use 127.0.0.1 for loopback)", ErrLegConfig, ip)
+		}
 		f.allowed[ip] = true
 		f.v4 = f.v4 || ip.Is4()
 		f.v6 = f.v6 || ip.Is6()
 		f.loopback = f.loopback || ip.IsLoopback()
+		f.onlyLoopback = f.onlyLoopback && ip.IsLoopback()
 	}
 	return f, nil
 }
@@ -108,6 +122,8 @@ func (f *hostFilter) keep(ip net.IP) bool {
 	a, ok := netip.AddrFromSlice(ip)
 	return ok && f.allowed[a.Unmap()]
 }
+
+func (f *hostFilter) keepRemote(ip net.IP) bool { return ip.IsLoopback() }
 
 func (f *hostFilter) types() []webrtc.NetworkType {
 	var t []webrtc.NetworkType

@@ -19,6 +19,10 @@ import (
 // frames, the frame is dropped (counted in Stats). Before the browser is
 // connected frames go nowhere. It does not keep frame.
 func (l *Leg) WriteSample(frame []int16) error {
+	return l.writeSampleAt(frame, time.Now())
+}
+
+func (l *Leg) writeSampleAt(frame []int16, now time.Time) error {
 	if len(frame) != media.FrameSamples {
 		return ErrFrameSize
 	}
@@ -26,14 +30,35 @@ func (l *Leg) WriteSample(frame []int16) error {
 		return ErrLegClosed
 	}
 	l.encMu.Lock()
-	l.codec.Encode(l.enc[:0], frame)
+	l.skipPause(now)
+	l.codec.Encode(l.enc.data[:0], frame)
 	select {
 	case l.out <- l.enc:
+		l.enc.dropped = 0
 	default:
+		l.enc.dropped = min(l.enc.dropped+1, legMaxSkip)
 		l.dropped.Add(1)
 	}
 	l.encMu.Unlock()
 	return nil
+}
+
+// skipPause keeps the RTP timestamp on media time across a pause in the
+// caller's frames (e.g. while the caller was on hold): when more than
+// legMaxPause frames' time passed since the last WriteSample, the missing
+// frames count as dropped, so their sequence numbers and media time are
+// skipped (at most legMaxSkip, below RFC 3550's MAX_DROPOUT of 3000, so
+// the browser takes it for loss, not a new stream). l.encMu is held.
+func (l *Leg) skipPause(now time.Time) {
+	last := l.lastWrite
+	l.lastWrite = now
+	if last.IsZero() {
+		return
+	}
+	if gap := now.Sub(last); gap > legMaxPause*media.FrameDuration {
+		missed := min(int64(gap/media.FrameDuration)-1, legMaxSkip-int64(l.enc.dropped))
+		l.enc.dropped += uint16(max(missed, 0))
+	}
 }
 
 // writeLoop writes the encoded caller frames to the track (SRTP, UDP) until
@@ -46,8 +71,9 @@ func (l *Leg) writeLoop() {
 		case <-l.closing:
 			return
 		case p := <-l.out:
-			copy(buf, p[:])
-			err := l.track.WriteSample(pmedia.Sample{Data: buf, Duration: media.FrameDuration})
+			copy(buf, p.data[:])
+			err := l.track.WriteSample(pmedia.Sample{Data: buf, Duration: media.FrameDuration,
+				PrevDroppedPackets: p.dropped})
 			if err != nil && !l.closed.Load() {
 				l.log.Debug("webrtc leg: write to the agent", "err", err)
 				continue
@@ -94,7 +120,10 @@ func (l *Leg) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != l.codec.PayloadType {
 			continue
 		}
-		l.rx.push(pkt.SSRC, pkt.SequenceNumber, pkt.Payload)
+		if l.rx.push(pkt.SSRC, pkt.SequenceNumber, pkt.Payload) {
+			l.log.Warn("webrtc leg: the browser sends packets that are not 20 ms; its audio will be cut or padded",
+				"bytes", len(pkt.Payload))
+		}
 	}
 }
 
@@ -106,6 +135,7 @@ type legReceiver struct {
 	ssrc     uint32
 	haveSSRC bool
 	received uint64
+	oddSize  uint64 // packets whose payload is not 20 ms
 }
 
 func (r *legReceiver) init(codec media.Codec, delay time.Duration) {
@@ -115,8 +145,10 @@ func (r *legReceiver) init(codec media.Codec, delay time.Duration) {
 	r.jb = media.NewJitterBuffer(codec, delay)
 }
 
-// push stores one packet's payload; a new SSRC restarts the buffer.
-func (r *legReceiver) push(ssrc uint32, seq uint16, payload []byte) {
+// push stores one packet's payload; a new SSRC restarts the buffer. It
+// reports true for the first packet whose payload is not 20 ms of G.711
+// (the jitter buffer cuts or pads it to 20 ms), so that is logged once.
+func (r *legReceiver) push(ssrc uint32, seq uint16, payload []byte) (firstOdd bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.haveSSRC && ssrc != r.ssrc {
@@ -124,7 +156,12 @@ func (r *legReceiver) push(ssrc uint32, seq uint16, payload []byte) {
 	}
 	r.ssrc, r.haveSSRC = ssrc, true
 	r.received++
+	if len(payload) != media.FrameSamples {
+		r.oddSize++
+		firstOdd = r.oddSize == 1
+	}
 	r.jb.Push(seq, payload)
+	return firstOdd
 }
 
 func (r *legReceiver) pop(f []int16) {
@@ -135,7 +172,7 @@ func (r *legReceiver) pop(f []int16) {
 
 func (r *legReceiver) fill(st *LegStats) {
 	r.mu.Lock()
-	st.Received, st.Jitter = r.received, r.jb.Stats()
+	st.Received, st.OddSize, st.Jitter = r.received, r.oddSize, r.jb.Stats()
 	r.mu.Unlock()
 }
 

@@ -34,6 +34,8 @@ func testLegConfig(codec string) LegConfig {
 type rxFrame struct {
 	at  time.Time
 	pcm []int16
+	seq uint16
+	ts  uint32
 }
 
 // testPeer is a real pion PeerConnection standing in for the agent's
@@ -52,9 +54,11 @@ type testPeer struct {
 	rx     []rxFrame
 	closed bool
 
-	gotTrack chan struct{}
-	once     sync.Once
-	wg       sync.WaitGroup
+	gotTrack  chan struct{}
+	connected chan struct{} // closed when the peer's own side is connected
+	once      sync.Once
+	connOnce  sync.Once
+	wg        sync.WaitGroup
 }
 
 // newTestPeer returns a browser stand-in for codec ("PCMU" or "PCMA").
@@ -66,7 +70,7 @@ func newTestPeer(t testing.TB, codecName string, cut bool) *testPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &testPeer{t: t, codec: codec, gotTrack: make(chan struct{})}
+	p := &testPeer{t: t, codec: codec, gotTrack: make(chan struct{}), connected: make(chan struct{})}
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(true)
@@ -92,6 +96,11 @@ func newTestPeer(t testing.TB, codecName string, cut bool) *testPeer {
 	}
 	t.Cleanup(p.close)
 	p.pc.OnTrack(p.onTrack)
+	p.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			p.connOnce.Do(func() { close(p.connected) })
+		}
+	})
 	return p
 }
 
@@ -154,7 +163,7 @@ func (p *testPeer) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		at := time.Now()
 		pcm := p.codec.Decode(nil, pkt.Payload)
 		p.mu.Lock()
-		p.rx = append(p.rx, rxFrame{at: at, pcm: pcm})
+		p.rx = append(p.rx, rxFrame{at: at, pcm: pcm, seq: pkt.SequenceNumber, ts: pkt.Timestamp})
 		p.mu.Unlock()
 	}
 }
@@ -177,19 +186,19 @@ func (p *testPeer) close() {
 	p.mu.Unlock()
 	_ = p.pc.GracefulClose()
 	p.wg.Wait()
-	if p.conn != nil {
-		_ = p.conn.Close()
-	}
 }
 
 // connect runs the offer/answer exchange between leg and peer and waits
-// until the leg is connected.
+// until both sides are connected (the leg, as DTLS server, is done with
+// the handshake before the peer).
 func connect(ctx context.Context, t testing.TB, leg *Leg, peer *testPeer) {
 	t.Helper()
+	start := time.Now()
 	offer, err := leg.Offer(ctx)
 	if err != nil {
 		t.Fatalf("offer: %v", err)
 	}
+	offered := time.Since(start)
 	ans, err := peer.answer(ctx, offer)
 	if err != nil {
 		t.Fatalf("peer answer: %v", err)
@@ -197,16 +206,20 @@ func connect(ctx context.Context, t testing.TB, leg *Leg, peer *testPeer) {
 	if err := leg.Answer(ans); err != nil {
 		t.Fatalf("leg answer: %v", err)
 	}
-	select {
-	case <-leg.Connected():
-	case <-leg.Done():
-		t.Fatal("leg done before connected")
-	case <-ctx.Done():
-		t.Fatal("timed out waiting for the leg to connect")
+	for _, c := range []<-chan struct{}{leg.Connected(), peer.connected} {
+		select {
+		case <-c:
+		case <-leg.Done():
+			t.Fatal("leg done before connected")
+		case <-ctx.Done():
+			t.Fatal("timed out waiting for the leg and the peer to connect")
+		}
 	}
+	t.Logf("offer (gathering complete) in %v, both sides connected %v after the start",
+		offered.Round(10*time.Microsecond), time.Since(start).Round(10*time.Microsecond))
 }
 
-// cuttableConn is a loopback UDP socket that can be cut: from then on
+// cuttableConn is a loopback UDP socket (closed by the UDP mux over it) that can be cut: from then on
 // everything written is dropped and everything read is ignored, as when a
 // browser's machine vanishes from the network without a goodbye.
 type cuttableConn struct {

@@ -11,10 +11,13 @@ import (
 )
 
 // checkAnswer checks the browser's SDP answer before pion applies it, so
-// the error says what is wrong: it must parse, and its first audio section
-// must keep the port open, list the caller's codec (by payload type, with a
-// matching rtpmap when it has one) and let the browser receive (sendrecv
-// or recvonly from our side: the agent must hear the caller).
+// the error says what is wrong and a refused answer leaves the
+// PeerConnection as it was (pion changes its signaling state before some of
+// its own checks). The answer must parse and carry a DTLS fingerprint and
+// ICE credentials, and its first audio section must keep the port open,
+// list the caller's codec (by payload type, with a matching rtpmap when it
+// has one) and let the browser receive (sendrecv or recvonly: the agent
+// must hear the caller).
 func checkAnswer(raw string, codec media.Codec) error {
 	if strings.TrimSpace(raw) == "" {
 		return fmt.Errorf("%w: empty", ErrBadAnswer)
@@ -24,9 +27,16 @@ func checkAnswer(raw string, codec media.Codec) error {
 		return fmt.Errorf("%w: %w", ErrBadAnswer, err)
 	}
 	for _, m := range desc.MediaDescriptions {
-		if m.MediaName.Media == "audio" {
-			return checkAudio(m, codec)
+		if m.MediaName.Media != "audio" {
+			continue
 		}
+		for _, key := range []string{"fingerprint", "ice-ufrag", "ice-pwd"} {
+			_, inSession := desc.Attribute(key)
+			if _, inMedia := m.Attribute(key); !inSession && !inMedia {
+				return fmt.Errorf("%w: no a=%s", ErrBadAnswer, key)
+			}
+		}
+		return checkAudio(m, codec)
 	}
 	return fmt.Errorf("%w: the answer has no audio section", ErrCodecRefused)
 }
