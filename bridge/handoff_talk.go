@@ -47,6 +47,7 @@ func (b *Bridge) talk(ctx context.Context, call CallLeg, w *Waiting, hc HandoffC
 	}
 	cfg := b.cfg.Leg
 	cfg.Codec, cfg.Log = hc.Codec, log
+	cfg.ICEServers = b.iceServers("ivr-"+ac.callID, 2*time.Hour)
 	leg, err := NewLeg(cfg)
 	if err != nil {
 		return b.legFailed(ac, log, err)

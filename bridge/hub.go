@@ -6,8 +6,11 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 
 	"github.com/supportline/ivr/prompts"
 	"github.com/supportline/ivr/store"
@@ -37,6 +40,10 @@ type Config struct {
 	Prompts *prompts.Catalog
 	// Leg is the template of each call's WebRTC leg (Codec is set per call).
 	Leg LegConfig
+	// TURNSecret, when set, is coturn's static-auth-secret: every TURN
+	// server in Leg.ICEServers gets time-limited credentials
+	// (TURNCredentials) per agent session and per call.
+	TURNSecret string
 	// OfferTimeout is how long an offer rings (DefaultOfferTimeout).
 	OfferTimeout time.Duration
 	// AnnounceEvery is the time between position announcements (30 s).
@@ -224,4 +231,26 @@ func (b *Bridge) OfferCancelled(agentID int64, callID, reason string) {
 func (b *Bridge) AgentState(agentID int64, st AgentState, reason string) {
 	b.send(agentID, Msg{Type: MsgState, State: st.String(), Reason: reason})
 	b.broadcastQueue()
+}
+
+// iceServers returns the ICE servers for user, with fresh TURN credentials
+// when a TURN secret is configured.
+func (b *Bridge) iceServers(user string, ttl time.Duration) []webrtc.ICEServer {
+	out := make([]webrtc.ICEServer, 0, len(b.cfg.Leg.ICEServers))
+	for _, s := range b.cfg.Leg.ICEServers {
+		if b.cfg.TURNSecret != "" && isTURN(s) {
+			s.Username, s.Credential = TURNCredentials(b.cfg.TURNSecret, user, time.Now().Add(ttl))
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func isTURN(s webrtc.ICEServer) bool {
+	for _, u := range s.URLs {
+		if strings.HasPrefix(u, "turn:") || strings.HasPrefix(u, "turns:") {
+			return true
+		}
+	}
+	return false
 }

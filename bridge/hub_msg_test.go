@@ -2,8 +2,12 @@ package bridge
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
 )
 
 func TestParseMsg(t *testing.T) {
@@ -52,4 +56,29 @@ func FuzzParseMsg(f *testing.F) {
 			t.Fatal("accepted a message without a type")
 		}
 	})
+}
+
+func TestICEServersTURNCredentials(t *testing.T) {
+	stun := webrtc.ICEServer{URLs: []string{"stun:turn.example:3478"}}
+	turn := webrtc.ICEServer{URLs: []string{"turn:turn.example:3478?transport=udp"}}
+	b := &Bridge{cfg: Config{Leg: LegConfig{ICEServers: []webrtc.ICEServer{stun, turn}}, TURNSecret: "s3cret"}}
+	got := b.iceServers("ann", time.Hour)
+	if got[0].Username != "" || got[0].Credential != nil {
+		t.Fatalf("STUN server got credentials: %+v", got[0])
+	}
+	user, ok := got[1].Credential.(string)
+	if !strings.HasSuffix(got[1].Username, ":ann") || !ok {
+		t.Fatalf("TURN server: %+v", got[1])
+	}
+	expiry, _ := strconv.ParseInt(strings.TrimSuffix(got[1].Username, ":ann"), 10, 64)
+	if _, want := TURNCredentials("s3cret", "ann", time.Unix(expiry, 0)); user != want {
+		t.Fatalf("credential %q, want %q", user, want)
+	}
+	if b.cfg.Leg.ICEServers[1].Username != "" {
+		t.Fatal("the configured servers were changed")
+	}
+	b.cfg.TURNSecret = ""
+	if got := b.iceServers("ann", time.Hour); got[1].Username != "" {
+		t.Fatalf("credentials without a secret: %+v", got[1])
+	}
 }

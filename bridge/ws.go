@@ -103,7 +103,7 @@ func (b *Bridge) attach(c *agentConn) {
 		old.close(closeReplaced, "opened in another tab or window; this one is closed")
 	}
 	st := b.queue.Login(id, c.agent.Name)
-	c.send(Msg{Type: MsgHello, Agent: c.agent.Name, State: st.String(), ICEServers: b.cfg.Leg.ICEServers})
+	c.send(Msg{Type: MsgHello, Agent: c.agent.Name, State: st.String(), ICEServers: b.iceServers(c.agent.Name, 12*time.Hour)})
 	if w := b.queue.Ringing(id); w != nil { // the older tab was ringing: ring here
 		card := w.Card
 		c.send(Msg{Type: MsgOffer, CallID: w.CallID, Card: &card, TimeoutMS: b.queue.OfferTimeout().Milliseconds()})

@@ -47,6 +47,7 @@ func serveCommand() *cli.Command {
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "demo-accounts", Usage: "add the documented demo accounts when the store has none", EnvVars: []string{"IVR_DEMO_ACCOUNTS"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "agent-offer-timeout", Value: bridge.DefaultOfferTimeout, Usage: "how long an agent's browser rings before the call goes to the next agent", EnvVars: []string{"IVR_AGENT_OFFER_TIMEOUT"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "ice-servers", Usage: "comma-separated STUN/TURN URLs for agents behind NAT (turn:user:pass@host:port for TURN with credentials)", EnvVars: []string{"IVR_ICE_SERVERS"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "turn-secret", Usage: "coturn static-auth-secret: time-limited TURN credentials per agent and call for the --ice-servers turn: URLs", EnvVars: []string{"IVR_TURN_SECRET"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "webrtc-ips", Usage: "comma-separated addresses for WebRTC host candidates (default: the HTTP listen host)", EnvVars: []string{"IVR_WEBRTC_IPS"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "webrtc-ports", Usage: "UDP port range LOW-HIGH for WebRTC (default: any)", EnvVars: []string{"IVR_WEBRTC_PORTS"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"IVR_LOG_LEVEL"}}),

@@ -52,7 +52,7 @@ func newBridge(c *cli.Context, cfg server.Config, st *store.SQLite, cat *prompts
 	}
 	return bridge.New(bridge.Config{
 		Store: st, Auth: bridge.NewAuth(st, bridge.WithAuthLogger(log)), Prompts: cat, Leg: leg,
-		OfferTimeout: c.Duration("agent-offer-timeout"), Log: log,
+		OfferTimeout: c.Duration("agent-offer-timeout"), TURNSecret: c.String("turn-secret"), Log: log,
 	})
 }
 
