@@ -22,7 +22,8 @@ type CallLeg interface {
 	Digits() <-chan media.DTMF
 	// SetSource plays src on the caller's outgoing stream (nil: silence).
 	SetSource(src media.Source)
-	// Tap also sends each 20 ms frame of the caller's audio to w (nil: none).
+	// Tap also sends each 20 ms frame of the caller's audio to w (nil:
+	// none); Handoff's first Tap(nil) also ends the bot's listening.
 	Tap(w media.PCM16Writer)
 	// Log is the call's logger.
 	Log() *slog.Logger
@@ -62,6 +63,7 @@ func (b *Bridge) Handoff(ctx context.Context, call CallLeg, hc HandoffContext) e
 		w = NewWaiting(hc.Card)
 	}
 	log := call.Log()
+	call.Tap(nil) // the bot no longer listens: caller speech must not cut prompts
 	b.setPhase(w.CallID, w.From, PhaseWaiting, "")
 	defer b.forget(w.CallID)
 	if hc.Queued == nil && !b.queue.AgentsLoggedIn() {

@@ -261,15 +261,15 @@ func (c *call) SetSource(src media.Source) {
 }
 
 // Tap implements Bridgeable: every frame received from the caller also
-// goes to w (nil removes the tap). The first tap ends the bot's speech
-// recognition for the call: from then on a person listens.
+// goes to w (nil removes the tap). Any call of Tap ends the bot's speech
+// recognition for the call: from then on the bridge has it.
 func (c *call) Tap(w media.PCM16Writer) {
+	c.listening.Store(false)
+	c.sink.speech.Store(nil)
 	if w == nil {
 		c.sink.tap.Store(nil)
 		return
 	}
-	c.listening.Store(false)
-	c.sink.speech.Store(nil)
 	c.sink.tap.Store(&tapRef{w: w})
 }
 

@@ -50,7 +50,8 @@ type Bridgeable interface {
 	Call
 	// SetSource plays src on the call's outgoing stream (nil: silence).
 	SetSource(src media.Source)
-	// Tap also sends each received 20 ms frame to w (nil: no tap).
+	// Tap also sends each received 20 ms frame to w (nil: no tap). Any
+	// call of Tap ends the bot's speech recognition for the call.
 	Tap(w media.PCM16Writer)
 }
 
