@@ -71,7 +71,9 @@ const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-    `--use-file-for-fake-audio-capture=${MIC}`, "--autoplay-policy=no-user-gesture-required"],
+    `--use-file-for-fake-audio-capture=${MIC}`, "--autoplay-policy=no-user-gesture-required",
+    // Loopback only: let WebRTC use 127.0.0.1 (the leg takes loopback candidates only).
+    "--allow-loopback-in-peer-connection"],
 });
 let ok = false;
 try {
