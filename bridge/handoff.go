@@ -160,8 +160,18 @@ func (b *Bridge) noAgents(ctx context.Context, call CallLeg, hc HandoffContext) 
 	}
 }
 
-// takeCallback stores a callback request and says goodbye.
+// takeCallback stores a callback request and says goodbye
+// (errCallbackTaken); if it cannot be stored the caller is told and stays
+// (nil).
 func (b *Bridge) takeCallback(ctx context.Context, call CallLeg, hc HandoffContext) error {
+	if !b.storeCallback(ctx, call, hc) {
+		_, err := call.Play(ctx, "technical_error")
+		return err
+	}
+	return b.confirmCallback(ctx, call)
+}
+
+func (b *Bridge) storeCallback(ctx context.Context, call CallLeg, hc HandoffContext) bool {
 	cb := store.Callback{CallID: hc.Card.CallID, Phone: hc.Card.From, AccountNumber: hc.Card.AccountNumber,
 		Reason: hc.Card.Reason}
 	if hc.Card.ReasonDetail != "" {
@@ -169,17 +179,35 @@ func (b *Bridge) takeCallback(ctx context.Context, call CallLeg, hc HandoffConte
 	}
 	if _, err := b.cfg.Store.AddCallback(ctx, cb); err != nil {
 		call.Log().Error("bridge: callback not stored", "error", err)
-		if _, err := call.Play(ctx, "technical_error"); err != nil {
-			return err
-		}
-		return nil // keep the caller in the queue: a person is still coming
+		return false
 	}
 	call.Log().Info("bridge: callback requested")
 	b.broadcastCallbacks(ctx)
+	return true
+}
+
+func (b *Bridge) confirmCallback(ctx context.Context, call CallLeg) error {
 	if _, err := call.Play(ctx, "callback_confirmed", "goodbye"); err != nil {
 		return err
 	}
 	return errCallbackTaken
+}
+
+// callbackKey handles key 1 while the caller holds: once the callback is
+// stored the call leaves the queue (unless an agent took it meanwhile:
+// then the agent talks to the caller, and the callback is on the list).
+func (b *Bridge) callbackKey(ctx context.Context, call CallLeg, w *Waiting, hc HandoffContext) (Assignment, bool, error) {
+	if !b.storeCallback(ctx, call, hc) {
+		_, err := call.Play(ctx, "technical_error") // still in the queue, in place
+		return Assignment{}, false, err
+	}
+	b.queue.Leave(w)
+	select {
+	case as := <-w.Assigned():
+		return as, true, nil
+	default:
+	}
+	return Assignment{}, false, b.confirmCallback(ctx, call)
 }
 
 // hold plays music and announcements until an agent accepts w.
@@ -219,16 +247,9 @@ func (b *Bridge) hold(ctx context.Context, call CallLeg, w *Waiting, hc HandoffC
 				continue
 			}
 			stop()
-			b.queue.Leave(w)
-			select {
-			case as := <-w.Assigned(): // accepted just before: take the agent
-				return as, nil
-			default:
+			if as, ok, err := b.callbackKey(ctx, call, w, hc); ok || err != nil {
+				return as, err
 			}
-			if err := b.takeCallback(ctx, call, hc); err != nil {
-				return Assignment{}, err
-			}
-			b.queue.Enqueue(w) // the callback could not be stored
 			call.SetSource(music)
 		case <-ctx.Done():
 			return Assignment{}, ctx.Err()

@@ -67,11 +67,11 @@ func TestHandoffCallbackWhileWaiting(t *testing.T) {
 		t.Fatalf("played %q", got)
 	}
 	assertCallback(t, h.st, "c1")
-	if m := ann.expect(MsgOfferCancelled); m.Reason != "caller left" {
-		t.Fatalf("offer cancelled %+v", m)
-	}
 	if m := ann.expect(MsgCallbacks); len(m.Callbacks) != 1 || m.Callbacks[0].Phone != "+1555c1" {
 		t.Fatalf("agent's callback list %+v", m.Callbacks)
+	}
+	if m := ann.expect(MsgOfferCancelled); m.Reason != "caller left" {
+		t.Fatalf("offer cancelled %+v", m)
 	}
 	if n := len(h.br.queue.Snapshot().Waiting); n != 0 {
 		t.Fatalf("%d calls still waiting", n)
