@@ -269,17 +269,21 @@ func TestLegClose(t *testing.T) {
 // network and the leg's ICE sees nothing for DisconnectedTimeout.
 func TestLegPeerDrops(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		cut    bool
-		within time.Duration
+		name         string
+		cut          bool
+		disconnected time.Duration
+		within       time.Duration
 	}{
-		{"peer closes", false, 500 * time.Millisecond},
-		{"peer vanishes", true, 5 * time.Second},
+		// Well within the disconnected timeout: noticed by close_notify.
+		{"peer closes", false, 10 * time.Second, 2 * time.Second},
+		{"peer vanishes", true, time.Second, 5 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkLeaks(t)
 			ctx := testContext(t, 20*time.Second)
-			leg := newTestLeg(t, testLegConfig("PCMU"))
+			cfg := testLegConfig("PCMU")
+			cfg.DisconnectedTimeout = tc.disconnected
+			leg := newTestLeg(t, cfg)
 			peer := newTestPeer(t, "PCMU", tc.cut)
 			connect(ctx, t, leg, peer)
 			start := time.Now()
