@@ -131,7 +131,9 @@ try {
   // Call 2: the agent hangs up.
   const c2 = call(path.join(WORK, "agent-hangs-up.txt"), path.join(OUT, "caller2.wav"));
   await waitFor(page, () => window.ivrTest.offers >= 2, "the second offer", 30000);
+  log("ringing (call 2)");
   await page.click("#accept");
+  log("accepted (call 2)");
   await waitFor(page, () => window.ivrTest.connected, "media connected (call 2)");
   await page.click("#hangup");
   const r2 = await c2;
