@@ -252,3 +252,25 @@ func (c *call) stopPrompt() {
 		p.Stop()
 	}
 }
+
+// SetSource implements Bridgeable: the call's one outgoing RTP stream
+// plays src from the next frame on (nil: silence), replacing any prompt.
+func (c *call) SetSource(src media.Source) {
+	c.stopPrompt()
+	c.sess.SetSource(src)
+}
+
+// Tap implements Bridgeable: every frame received from the caller also
+// goes to w (nil removes the tap). Any call of Tap ends the bot's speech
+// recognition for the call: from then on the bridge has it.
+func (c *call) Tap(w media.PCM16Writer) {
+	c.listening.Store(false)
+	c.sink.speech.Store(nil)
+	if w == nil {
+		c.sink.tap.Store(nil)
+		return
+	}
+	c.sink.tap.Store(&tapRef{w: w})
+}
+
+var _ Bridgeable = (*call)(nil)

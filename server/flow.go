@@ -42,6 +42,19 @@ type Call interface {
 	Log() *slog.Logger
 }
 
+// Bridgeable is what a call offers beyond Call to the live-agent bridge:
+// its single outgoing audio stream, so hold music and the agent's voice go
+// out with the same sequence numbers and timestamps as the prompts, and a
+// tap on the caller's received audio.
+type Bridgeable interface {
+	Call
+	// SetSource plays src on the call's outgoing stream (nil: silence).
+	SetSource(src media.Source)
+	// Tap also sends each received 20 ms frame to w (nil: no tap). Any
+	// call of Tap ends the bot's speech recognition for the call.
+	Tap(w media.PCM16Writer)
+}
+
 // Flow is a call's dialog. Run returns when the flow is over; the call is
 // then hung up unless the caller already did.
 type Flow interface {

@@ -32,6 +32,7 @@ type Server struct {
 	recCfg  asr.StreamConfig
 	http    *http.Server
 	httpLn  net.Listener
+	web     http.Handler // more HTTP routes (the agent pages), under /
 
 	active   atomic.Int64
 	draining atomic.Bool
@@ -43,6 +44,10 @@ type Option func(*Server)
 
 // WithFlow sets the dialog flow run for each call (the DTMF menu by default).
 func WithFlow(f FlowFactory) Option { return func(s *Server) { s.flows = f } }
+
+// WithHTTPHandler serves h on the HTTP address beside /healthz (h gets
+// every path but /healthz): the live-agent bridge's pages and WebSocket.
+func WithHTTPHandler(h http.Handler) Option { return func(s *Server) { s.web = h } }
 
 // WithPrompts uses cat instead of loading the prompts itself, so that the
 // flows and the server share one catalog.
@@ -161,6 +166,9 @@ func (s *Server) routes() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "ok %d calls\n", s.active.Load())
 	})
+	if s.web != nil {
+		mux.Handle("/", s.web)
+	}
 	return mux
 }
 

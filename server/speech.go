@@ -21,7 +21,11 @@ func WithRecognizer(rec asr.Recognizer, cfg asr.StreamConfig) Option {
 type frameFanout struct {
 	inband *media.DTMFDetector
 	speech atomic.Pointer[asr.Stream]
+	tap    atomic.Pointer[tapRef] // the live-agent bridge, while bridged
 }
+
+// tapRef holds a tap (an atomic.Pointer needs a concrete type).
+type tapRef struct{ w media.PCM16Writer }
 
 func (f *frameFanout) String() string  { return "Fanout(DTMFDetector, ASR)" }
 func (f *frameFanout) SampleRate() int { return media.SampleRate }
@@ -32,6 +36,11 @@ func (f *frameFanout) WriteSample(frame []int16) error {
 	if s := f.speech.Load(); s != nil {
 		if serr := (*s).WriteSample(frame); serr != nil && err == nil {
 			err = serr
+		}
+	}
+	if t := f.tap.Load(); t != nil {
+		if terr := t.w.WriteSample(frame); terr != nil && err == nil {
+			err = terr
 		}
 	}
 	return err

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/supportline/ivr/asr"
 	"github.com/supportline/ivr/bot"
+	"github.com/supportline/ivr/bridge"
 	"github.com/supportline/ivr/server"
 	"github.com/supportline/ivr/store"
 )
@@ -43,6 +45,11 @@ func serveCommand() *cli.Command {
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "lock-for", Value: 30 * time.Minute, Usage: "how long a locked account stays locked", EnvVars: []string{"IVR_LOCK_FOR"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "flow", Value: "bot", Usage: "call flow: bot (the support-line bot) or menu (a short keypad/speech test menu for checking a line)", EnvVars: []string{"IVR_FLOW"}}),
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "demo-accounts", Usage: "add the documented demo accounts when the store has none", EnvVars: []string{"IVR_DEMO_ACCOUNTS"}}),
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "agent-offer-timeout", Value: bridge.DefaultOfferTimeout, Usage: "how long an agent's browser rings before the call goes to the next agent", EnvVars: []string{"IVR_AGENT_OFFER_TIMEOUT"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "ice-servers", Usage: "comma-separated STUN/TURN URLs for agents behind NAT (turn:user:pass@host:port for TURN with credentials)", EnvVars: []string{"IVR_ICE_SERVERS"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "turn-secret", Usage: "coturn static-auth-secret: time-limited TURN credentials per agent and call for the --ice-servers turn: URLs", EnvVars: []string{"IVR_TURN_SECRET"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "webrtc-ips", Usage: "comma-separated addresses for WebRTC host candidates (default: the HTTP listen host)", EnvVars: []string{"IVR_WEBRTC_IPS"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "webrtc-ports", Usage: "UDP port range LOW-HIGH for WebRTC (default: any)", EnvVars: []string{"IVR_WEBRTC_PORTS"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"IVR_LOG_LEVEL"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json", EnvVars: []string{"IVR_LOG_FORMAT"}}),
 	}
@@ -139,7 +146,11 @@ func runServe(c *cli.Context) error {
 		Store: st, Prompts: cat, NoInput: cfg.NoInputTimeout, SaveRecord: true,
 		MaxPINFails: c.Int("pin-max-fails"), LockFor: c.Duration("lock-for"),
 	}
-	opts := []server.Option{server.WithPrompts(cat)}
+	br, err := newBridge(c, cfg, st, cat, log)
+	if err != nil {
+		return err
+	}
+	opts := []server.Option{server.WithPrompts(cat), server.WithHTTPHandler(br.Handler())}
 	if c.Bool("asr") {
 		rec, err := asr.NewSphinx(asr.SphinxConfig{
 			ModelDir: c.String("asr-model-dir"),
@@ -162,7 +173,7 @@ func runServe(c *cli.Context) error {
 		opts = append(opts, server.WithFlow(func(info server.CallInfo) server.Flow {
 			cfg := botCfg
 			cfg.Caller, cfg.To, cfg.CallID = info.From, info.To, info.ID
-			return botFlow{bot.New(cfg)}
+			return botFlow{b: bot.New(cfg), br: br, st: st}
 		}))
 	case "menu": // the server's default flow
 	default:
@@ -177,7 +188,67 @@ func runServe(c *cli.Context) error {
 	return srv.Run(ctx)
 }
 
-// botFlow runs the speech bot as a call's flow (server.Call satisfies bot.Call).
-type botFlow struct{ b *bot.Bot }
+// botFlow runs the speech bot as a call's flow (server.Call satisfies
+// bot.Call) and hands the call to the bridge when the bot asks for a person.
+type botFlow struct {
+	b  *bot.Bot
+	br *bridge.Bridge
+	st bridge.CardStore
+}
 
-func (f botFlow) Run(ctx context.Context, c server.Call) error { return f.b.Run(ctx, c) }
+func (f botFlow) Run(ctx context.Context, c server.Call) error {
+	info := c.Info()
+	defer f.br.BotCall(info.ID, info.From)()
+	bc, ok := c.(server.Bridgeable)
+	if !ok {
+		return f.b.Run(ctx, c)
+	}
+	w := &handoverWatch{Bridgeable: bc, f: f}
+	err := f.b.Run(ctx, w)
+	rec := f.b.Record()
+	if err != nil || rec.Handover == nil {
+		if w.queued != nil {
+			f.br.Cancel(w.queued)
+		}
+		return err
+	}
+	card, cerr := bridge.NewHandoffCard(ctx, f.st, rec)
+	if cerr != nil {
+		c.Log().Warn("handoff card incomplete", "error", cerr)
+	}
+	return f.br.Handoff(ctx, bc, bridge.HandoffContext{Card: card, Codec: info.Codec, Queued: w.queued})
+}
+
+// handoverWatch is the call as the bot sees it: once the bot has decided
+// to hand over (its record says so when it says "transferring"), the call
+// is queued at once, so an agent's browser rings during the bot's last
+// words, and an agent who accepts cuts those words short.
+type handoverWatch struct {
+	server.Bridgeable
+	f      botFlow
+	queued *bridge.Waiting
+	rang   bool
+}
+
+func (h *handoverWatch) Play(ctx context.Context, names ...string) (bool, error) {
+	if !h.rang {
+		if rec := h.f.b.Record(); rec.Handover != nil {
+			h.rang = true
+			card, _ := bridge.NewHandoffCard(ctx, h.f.st, rec)
+			h.queued = h.f.br.Ring(card)
+		}
+	}
+	if h.queued == nil {
+		return h.Bridgeable.Play(ctx, names...)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(stop)
+	wg.Go(func() {
+		if h.queued.AwaitAssigned(stop) {
+			h.SetSource(nil) // stops the prompt: the agent is there
+		}
+	})
+	return h.Bridgeable.Play(ctx, names...)
+}
