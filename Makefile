@@ -6,7 +6,7 @@ BIN     := bin/ivr
 RUNARGS ?=
 export CGO_ENABLED := 1
 
-.PHONY: all build run test deps deps-run lint unit sipp bench load prompts corpus clean
+.PHONY: all build run test deps deps-run lint unit sipp browser bench load prompts corpus clean
 
 all: build
 
@@ -32,10 +32,13 @@ unit:
 sipp: build
 	bash test/sipp/run.sh $(BIN)
 
-test: deps lint build unit sipp
+browser: build
+	bash test/browser/run.sh
+
+test: deps lint build unit sipp browser
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./media/ ./prompts/
+	$(GO) test -run '^$$' -bench . -benchmem ./media/ ./prompts/ ./bridge/
 
 load: build
 	bash scripts/load.sh $(BIN)

@@ -259,3 +259,41 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond) // polling state, not pacing
 	}
 }
+
+// A call Ring queued and an agent accepted during the bot's last words is
+// not queued again by its Handoff: it must not stay in the queue nor ring
+// a second agent while it is bridged.
+func TestHandoffAfterRingAcceptedIsNotQueuedAgain(t *testing.T) {
+	checkLeaks(t)
+	ctx := testContext(t, 30*time.Second)
+	h := newHarness(t, 5*time.Second)
+	ann := h.open(h.addAgent("ann"))
+	ann.available()
+	w := h.br.Ring(HandoffCard{CallID: "r1", From: "+1555r1"})
+	if w == nil {
+		t.Fatal("Ring with an agent on duty returned nil")
+	}
+	ann.expect(MsgOffer)
+	ann.send(Msg{Type: MsgAccept, CallID: "r1"}) // still in the bot's "transferring"
+	if !w.AwaitAssigned(ctx.Done()) {
+		t.Fatal("accept did not assign the call")
+	}
+	bob := h.open(h.addAgent("bob"))
+	bob.available()
+
+	call := newFakeCall(toneFrames(callerTone, 0.5, 50))
+	callCtx, hangUp := context.WithCancel(ctx)
+	defer hangUp()
+	errc := h.handoffQueued(callCtx, "r1", call, w)
+	ann.browser(ctx, t, "r1")
+	if sup := h.br.Supervisor(); sup.QueueLength != 0 || sup.WithAgent != 1 {
+		t.Fatalf("bridged call still queued: %+v", sup)
+	}
+	if st := h.br.Queue().State(2); st != StateAvailable {
+		t.Fatalf("second agent is %v while the only call is bridged", st)
+	}
+	hangUp()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("handoff: %v", err)
+	}
+}

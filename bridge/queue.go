@@ -59,6 +59,7 @@ type Waiting struct {
 	// The fields below are guarded by the Queue's mutex.
 	arrived   time.Time
 	queued    bool
+	taken     bool // an agent accepted it: only Requeue puts it back
 	offeredTo int64
 	timer     *time.Timer
 	skip      map[int64]time.Time // agents who declined or missed it, and when
@@ -204,7 +205,8 @@ func (q *Queue) setPresence(id int64, st AgentState) error {
 }
 
 // Enqueue puts w at the tail of the queue and offers it if an agent is
-// free; it returns w's position (1 = next).
+// free; it returns w's position (1 = next). A call an agent has accepted
+// stays out (Enqueue after Ring is safe); Requeue puts it back.
 func (q *Queue) Enqueue(w *Waiting) int { return q.add(w, false) }
 
 // Requeue puts w back at the head of the queue (its agent dropped).
@@ -213,7 +215,10 @@ func (q *Queue) Requeue(w *Waiting) int { return q.add(w, true) }
 func (q *Queue) add(w *Waiting, head bool) int {
 	var ev events
 	q.mu.Lock()
-	if !w.queued {
+	if head {
+		w.taken = false
+	}
+	if !w.queued && !w.taken {
 		if w.arrived.IsZero() {
 			w.arrived = time.Now()
 		}
@@ -262,6 +267,7 @@ func (q *Queue) Accept(agentID int64, callID string) error {
 	w := a.call
 	q.stopTimer(w)
 	q.removeLocked(w)
+	w.taken = true
 	a.misses = 0
 	q.setState(&ev, a, StateOnCall, "")
 	w.assigned <- Assignment{AgentID: a.id, AgentName: a.name}

@@ -284,13 +284,19 @@ func (f *fakeCall) playedNames() []string {
 // handoff starts a handed-over call; the returned channel gets Handoff's
 // result.
 func (h *harness) handoff(ctx context.Context, id string, call *fakeCall) <-chan error {
+	return h.handoffQueued(ctx, id, call, nil)
+}
+
+// handoffQueued is handoff for a call that Ring queued at the bot's
+// decision (w), as `ivr serve` does.
+func (h *harness) handoffQueued(ctx context.Context, id string, call *fakeCall, w *Waiting) <-chan error {
 	errc := make(chan error, 1)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); call.run(ctx) }()
 	go func() {
 		errc <- h.br.Handoff(ctx, call, HandoffContext{Card: HandoffCard{CallID: id, From: "+1555" + id,
-			Transcript: []CardTurn{{At: "0:01", Who: "caller", Text: "agent"}}}, Codec: "PCMU"})
+			Transcript: []CardTurn{{At: "0:01", Who: "caller", Text: "agent"}}}, Codec: "PCMU", Queued: w})
 		wg.Wait()
 	}()
 	return errc

@@ -18,6 +18,12 @@ case "${1:-}" in
   *) want+=("${testing[@]}") ;;
 esac
 
+# The browser test runs playwright-core under Node.js; machines that come
+# with Node.js keep theirs, others get Debian's.
+if [ "${1:-}" != "--run" ] && ! command -v node >/dev/null; then
+  want+=(nodejs npm)
+fi
+
 missing=()
 for p in "${want[@]}"; do
   [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == *'install ok installed'* ]] || missing+=("$p")
