@@ -27,7 +27,7 @@ func serveCommand() *cli.Command {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "config", Usage: "YAML config file (keys are the flag names)", EnvVars: []string{"IVR_CONFIG"}},
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "sip-addr", Value: d.SIPAddr, Usage: "SIP listen address, UDP and TCP", EnvVars: []string{"IVR_SIP_ADDR"}}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "http-addr", Value: d.HTTPAddr, Usage: "HTTP listen address (health; agent pages and metrics later)", EnvVars: []string{"IVR_HTTP_ADDR"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "http-addr", Value: d.HTTPAddr, Usage: "HTTP listen address: agent softphone, supervisor page, /healthz", EnvVars: []string{"IVR_HTTP_ADDR"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "public-addr", Usage: "IP address written in SDP and Contact (default: the SIP listen host)", EnvVars: []string{"IVR_PUBLIC_ADDR"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "rtp-ports", Value: fmt.Sprintf("%d-%d", d.RTPLow, d.RTPHigh), Usage: "RTP port range LOW-HIGH", EnvVars: []string{"IVR_RTP_PORTS"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "data-dir", Value: d.DataDir, Usage: "directory for the database, recordings and call records", EnvVars: []string{"IVR_DATA_DIR"}}),
