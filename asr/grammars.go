@@ -32,6 +32,48 @@ const (
 	IntentNone = "none"
 )
 
+// Tags of the frustration cues (Event.Cues).
+const (
+	CueFrustrated = "frustrated" // complaints about the bot or the call
+	CueSwearing   = "swearing"
+)
+
+// frustrationCueDefs are the pieces of the frustration cues.
+var frustrationCueDefs = map[string]string{
+	"this":  "this is | that's | this | it's | you're | you are",
+	"bad":   "useless | ridiculous | stupid | pathetic | terrible | awful | hopeless | a joke | a waste of time | worthless | garbage | nonsense | unbelievable | frustrating | annoying",
+	"thing": "machine | robot | system | computer | thing | bot",
+}
+
+// FrustrationCues are the angry and negative phrases every default
+// grammar listens for alongside its rules (Grammar.Cues): "this is
+// useless", "you're not listening", "ridiculous", "stupid machine", and
+// swearing. They mark a turn as frustrated; they never change its intent.
+func FrustrationCues() []Rule {
+	return []Rule{
+		{CueFrustrated, "[oh] [come on] [<this>] [so] <bad> [<thing>]"},
+		{CueFrustrated, "[this] (stupid | useless | dumb | idiotic | ridiculous) <thing>"},
+		{CueFrustrated, "(you're | you are) not listening [to me]"},
+		{CueFrustrated, "are you (even | not) listening [to me]"},
+		{CueFrustrated, "(i already | i've already | i just) told you"},
+		{CueFrustrated, "what is wrong with you | oh come on | come on"},
+		{CueFrustrated, "i'm (so | getting) (angry | frustrated | annoyed | fed up)"},
+		{CueSwearing, "damn [it] | god damn [it] | what the hell | for god's sake | shut up | crap | this is crap"},
+	}
+}
+
+// cueDefs returns a copy of defs with the frustration cue pieces added.
+func cueDefs(defs map[string]string) map[string]string {
+	out := make(map[string]string, len(defs)+len(frustrationCueDefs)+1)
+	for k, v := range defs {
+		out[k] = v
+	}
+	for k, v := range frustrationCueDefs {
+		out[k] = v
+	}
+	return out
+}
+
 // agentDefs are the pieces of the agent rules.
 var agentDefs = map[string]string{
 	"want":   "i want to | i wanna | i'd like to | i would like to | i need to | can i | could i | let me | please | i",
@@ -109,7 +151,8 @@ func MainGrammar() *Grammar {
 		{IntentRepeat, "what did you say | come again | pardon [me]"},
 		{IntentGoodbye, "goodbye | bye [bye] | that's all [<polite>] | that's it [<polite>] | i'm done [<polite>]"},
 	})
-	return &Grammar{Name: GrammarMain, Defs: withAgentDefs(mainDefs), Rules: rules, Garbage: true}
+	return &Grammar{Name: GrammarMain, Defs: cueDefs(withAgentDefs(mainDefs)), Rules: rules, Garbage: true,
+		Cues: FrustrationCues()}
 }
 
 // ConfirmGrammar is the yes/no grammar at step "confirm" (and a person).
@@ -120,7 +163,7 @@ func ConfirmGrammar() *Grammar {
 		{IntentYes, "(yes | yeah | yep | sure | correct | right | okay) [(it is | that's right | that's correct)] [<polite>]"},
 		{IntentYes, "(that's right | that's correct | yes please)"},
 	})
-	return &Grammar{Name: GrammarConfirm, Defs: defs, Rules: rules, Garbage: true}
+	return &Grammar{Name: GrammarConfirm, Defs: cueDefs(defs), Rules: rules, Garbage: true, Cues: FrustrationCues()}
 }
 
 // numberDefs spell numbers from 0 to 999,999 the way callers say them.
@@ -143,8 +186,9 @@ func DigitsGrammar() *Grammar {
 	defs, rules := WithAgent(numberDefs, []Rule{{IntentDigits, "<digit>+"}})
 	return &Grammar{
 		Name:    GrammarDigits,
-		Defs:    defs,
+		Defs:    cueDefs(defs),
 		Rules:   rules,
+		Cues:    FrustrationCues(),
 		Garbage: true,
 		// Digit strings are long and every digit competes with the
 		// phone loop: garbage is made dearer than at the closed steps.
@@ -165,8 +209,9 @@ func AmountGrammar() *Grammar {
 	})
 	return &Grammar{
 		Name:          GrammarAmount,
-		Defs:          defs,
+		Defs:          cueDefs(defs),
 		Rules:         rules,
+		Cues:          FrustrationCues(),
 		Garbage:       true,
 		GarbageWeight: openGarbageWeight,
 		Open:          true,
