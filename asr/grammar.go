@@ -32,8 +32,8 @@ type Grammar struct {
 	// Open marks grammars (digits, amounts) whose phrases can always go on,
 	// so a complete match does not shorten the end-of-speech silence.
 	Open bool
-	// Cues are phrases listened for alongside the rules: before or after a
-	// rule's words, or on their own amid other speech (garbage). Each
+	// Cues are phrases listened for alongside the rules: before a rule's
+	// words, or on their own amid other speech (garbage). Each
 	// cue's Intent is its tag. A hypothesis with a cue still gets its
 	// rule's intent; the cue comes with it in Event.Cues.
 	Cues []Rule
@@ -142,6 +142,9 @@ func (g *Grammar) compile() (*compiledGrammar, error) {
 			return nil, err
 		}
 		garbage := "(" + inlineRules("<garbage>", defs, 0) + ")"
+		// A copy of the rules after the cue, not an optional cue before
+		// them: that null path in front of every rule cost the e2e speech
+		// call its "make a payment".
 		rules := strings.Join(alts[:len(g.Rules)], " | ")
 		body += "\n  | " + cue + " (" + rules + ")\n  | " + garbage + " " + cue + " [" + garbage + "]"
 		expansionRegexp("<garbage>", defs, words, 0)

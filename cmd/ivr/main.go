@@ -19,6 +19,7 @@ func main() {
 			asrCommand(),
 			accountsCommand(),
 			callsCommand(),
+			botCommand(),
 		},
 	}
 	if err := app.Run(os.Args); err != nil {
