@@ -78,7 +78,7 @@ func cueDefs(defs map[string]string) map[string]string {
 // "live person" took "sorry i was talking to my son" for "i talk to a live
 // person" in the frustration corpus' calm calls.)
 var agentDefs = map[string]string{
-	"want":   "i want to | i wanna | i'd like to | i would like to | i need to | can i | could i | let me | please",
+	"want":   "[i just] (want to | wanna) | i want to | i'd like to | i would like to | i need to | can i | could i | let me | please",
 	"polite": "please | thanks | thank you",
 	"person": "[an] agent | [a] representative | [an] operator | [a] human [being] | [a] real person | [a] person | someone | somebody | customer service",
 	"speak":  "talk | speak",
@@ -89,7 +89,7 @@ var agentDefs = map[string]string{
 // "operator please"). They use agentDefs.
 var agentRules = []Rule{
 	{IntentAgent, "[<want>] <speak> (to | with) <person> [<polite>]"},
-	{IntentAgent, "[(get | have) [me]] (agent | representative | operator | [a] real person) [<polite>]"},
+	{IntentAgent, "[(get | have) [me]] (agent | representative | operator | [a] real person | a human [being] | customer service) [<polite>]"},
 }
 
 // mainAgentRules are the open question's own: any <person> after any
@@ -130,7 +130,7 @@ func withAgentDefs(defs map[string]string) map[string]string {
 // person" out of unrelated calm sentences.)
 var mainDefs = map[string]string{
 	"my":  "my | the",
-	"ask": "i want | i need | i'd like | i would like | i wanna | give me | get me | can i have | can i get | could i have | could i get | i want to have",
+	"ask": "[i just] want | i want | i need | i'd like | i would like | i wanna | give me | get me | can i have | can i get | could i have | could i get | i want to have",
 }
 
 // MainGrammar is the grammar of the open question at step "main".
@@ -183,6 +183,9 @@ var numberDefs = map[string]string{
 	"number":   "<under1k> thousand [[and] <under1k>] | <under1k> | zero",
 }
 
+// digitWeight is the JSGF weight on each spoken digit of the digits grammar.
+const digitWeight = 1e-3
+
 // openGarbageWeight is the garbage weight of the open number grammars.
 const openGarbageWeight = 1e-20
 
@@ -191,7 +194,10 @@ const openGarbageWeight = 1e-20
 // between digits ("nine eight damn one"), where the <digit>+ loop lets a
 // path re-enter the cue.
 func DigitsGrammar() *Grammar {
-	defs, rules := WithAgent(numberDefs, []Rule{{IntentDigits, "<digit>+"}})
+	// Each digit costs a little (digitWeight), so that a request for a
+	// person is not taken for digits that sound a bit like it.
+	digits := "(" + weightWords(numberDefs["digit"], digitWeight) + ")+"
+	defs, rules := WithAgent(numberDefs, []Rule{{IntentDigits, digits}})
 	return &Grammar{
 		Name:    GrammarDigits,
 		Defs:    defs,

@@ -172,6 +172,7 @@ func evalCall(ctx context.Context, cfg EvalConfig, st *store.SQLite, cat *prompt
 		digits: make(chan media.DTMF, 64), speech: make(chan asr.Event, 8),
 		starts: make(chan struct{}, 8), audio: make(chan []int16, 1)}
 	c.tail = cfg.Codec.Decode(nil, cfg.Codec.Encode(nil, c.tail))
+	c.lead = c.tail[:len(c.tail)/3] // 500 ms
 	b := New(Config{Store: st, Prompts: cat, Caller: phone, To: "ivr", CallID: "eval-" + sc.Name,
 		NoInput: cfg.NoInput, InterDigit: time.Second, PayGrammar: GrammarPayChoice,
 		Frustration: cfg.Frustration, Log: log})

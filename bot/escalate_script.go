@@ -132,6 +132,7 @@ type scriptCall struct {
 	stream asr.Stream
 	log    *slog.Logger
 	hangup context.CancelFunc
+	lead   []int16 // silence before each utterance: a line is never quiet-free
 	tail   []int16 // silence after each utterance, for the endpointer
 
 	digits chan media.DTMF
@@ -249,13 +250,14 @@ func (c *scriptCall) pump(ctx context.Context) error {
 	}
 }
 
-// feed writes each utterance, then the tail silence, in 20 ms frames.
+// feed writes each utterance between lead and tail silence, in 20 ms
+// frames.
 func (c *scriptCall) feed(ctx context.Context) error {
 	frame := make([]int16, media.FrameSamples)
 	for {
 		select {
 		case pcm := <-c.audio:
-			for _, part := range [][]int16{pcm, c.tail} {
+			for _, part := range [][]int16{c.lead, pcm, c.tail} {
 				for i := 0; i < len(part); i += media.FrameSamples {
 					clear(frame)
 					copy(frame, part[i:min(len(part), i+media.FrameSamples)])
