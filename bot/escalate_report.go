@@ -25,6 +25,10 @@ type EvalReport struct {
 	// FalseEscalationRate: calm calls handed over for any reason (target
 	// ≤ 0.05).
 	FalseEscalationRate float64 `json:"false_escalation_rate"`
+	// FalseFrustrationRate: calm calls handed over for frustration (the
+	// detector's own false escalations; the rest are requests for a person
+	// the recognizer heard in calm words, or the bot giving up).
+	FalseFrustrationRate float64 `json:"false_frustration_rate"`
 	// MeanTurnsToHandover and MaxTurnsToHandover: turns from the first
 	// frustrated turn to the handover, both included, over the frustrated
 	// calls handed over for frustration.
@@ -38,7 +42,7 @@ type EvalReport struct {
 
 func summarise(rs []CallResult) *EvalReport {
 	rep := &EvalReport{Calls: len(rs), Results: rs}
-	var detected, within2, esc2, falseEsc, agentOK, turns int
+	var detected, within2, esc2, falseEsc, falseFrust, agentOK, turns int
 	for _, r := range rs {
 		switch r.Label {
 		case LabelFrustrated:
@@ -59,6 +63,9 @@ func summarise(rs []CallResult) *EvalReport {
 			if r.Reason != "" {
 				falseEsc++
 			}
+			if r.Reason == store.HandoverFrustration {
+				falseFrust++
+			}
 		case LabelAgent:
 			rep.Agent++
 			if r.Reason == store.HandoverAsked && r.TurnsToHandover == 1 {
@@ -70,6 +77,7 @@ func summarise(rs []CallResult) *EvalReport {
 	rep.DetectedWithin2 = rate(within2, rep.Frustrated)
 	rep.EscalatedWithin2 = rate(esc2, rep.Frustrated)
 	rep.FalseEscalationRate = rate(falseEsc, rep.Calm)
+	rep.FalseFrustrationRate = rate(falseFrust, rep.Calm)
 	rep.AgentWithin1 = rate(agentOK, rep.Agent)
 	rep.MeanTurnsToHandover = rate(turns, detected)
 	return rep

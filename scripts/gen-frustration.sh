@@ -4,8 +4,10 @@
 # one espeak-ng voice for the whole call, at 8 kHz G.711 mu-law (the phone's
 # own format), with low line noise.
 #
-#   scripts/gen-frustration.sh [OUT_DIR] [CALLS_PER_LABEL] [SEED]
+#   scripts/gen-frustration.sh [OUT_DIR] [CALLS_PER_LABEL] [SEED] [AGENT_CALLS]
 #
+# AGENT_CALLS (default 1) adds one call per phrasing for a person; 0 leaves
+# them out (the CI slice: TestExplicitRequestEveryStep covers them).
 # OUT_DIR defaults to testdata/frustration (git-ignored); it gets clips/*.wav
 # and calls.tsv (header "call label turn kind payload flags", see
 # bot.ReadScripts). The same seed gives the same calls. Needs espeak-ng and sox.
@@ -28,6 +30,7 @@ set -euo pipefail
 out=${1:-testdata/frustration}
 per=${2:-20}
 RANDOM=${3:-7}
+with_agents=${4:-1}
 
 for t in espeak-ng sox; do
   command -v "$t" >/dev/null || { echo "gen-frustration: $t not found (scripts/install-deps.sh)" >&2; exit 1; }
@@ -74,7 +77,7 @@ newcall() { # newcall LABEL
   variant=${variants[RANDOM % ${#variants[@]}]}
   speed=$((145 + RANDOM % 30))
   pitch=$((35 + RANDOM % 20))
-  vol=$((18 + RANDOM % 14)) # hundredths of the normalised peak
+  vol=$((25 + RANDOM % 16)) # hundredths of the normalised peak
   row keys "2468#" -
 }
 
@@ -90,7 +93,7 @@ say() {
   if [ "$mood" = angry ]; then
     s=$((speed + 35 + RANDOM % 36))
     p=$((pitch + 22 + RANDOM % 14))
-    v=$((vol * (200 + RANDOM % 120) / 100)) # +6 to +10 dB
+    v=$((vol * (200 + RANDOM % 60) / 100)) # +6 to +8 dB (at most 0.95)
     a=180
   fi
   [ "$v" -gt 95 ] && v=95
@@ -163,8 +166,10 @@ for ((c = 0; c < per; c++)); do
   calm_call
   frustrated_call
 done
-for p in "${agents[@]}"; do
-  agent_call "$p"
-done
+if [ "$with_agents" != 0 ]; then
+  for p in "${agents[@]}"; do
+    agent_call "$p"
+  done
+fi
 
 echo "gen-frustration: $n calls in $out ($(du -sh "$out" | cut -f1))"

@@ -29,7 +29,7 @@ func botCommand() *cli.Command {
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
 				&cli.StringFlag{Name: "model-dir", Usage: "PocketSphinx model directory (default: from pkg-config)"},
-				&cli.IntFlag{Name: "concurrency", Value: 2, Usage: "calls run at once"},
+				&cli.IntFlag{Name: "concurrency", Value: 1, Usage: "calls run at once (1 gives the same figures every run: each stream's front-end noise is seeded in order)"},
 				&cli.StringSliceFlag{Name: "set", Usage: "a frustration setting, e.g. --set threshold=0.8 --set cue=0.5 (see bot.FrustrationConfig.Set)"},
 				&cli.BoolFlag{Name: "calls", Usage: "list every call's result"},
 				&cli.BoolFlag{Name: "verbose", Usage: "log the bots' turns to stderr"},
@@ -98,5 +98,6 @@ func printBotReport(rep *bot.EvalReport, took time.Duration, calls bool) {
 	fmt.Printf("handed over within 2 turns %.1f%% of frustrated calls (any reason: also 'agent' heard in angry words)\n", 100*rep.EscalatedWithin2)
 	fmt.Printf("  turns to handover        mean %.2f, max %d (1: on the first frustrated turn)\n", rep.MeanTurnsToHandover, rep.MaxTurnsToHandover)
 	fmt.Printf("false escalations          %.1f%% of calm calls (target <= 5%%)\n", 100*rep.FalseEscalationRate)
+	fmt.Printf("  for frustration          %.1f%% (the rest: a person heard in calm words, or the bot gave up)\n", 100*rep.FalseFrustrationRate)
 	fmt.Printf("asked, handed over at once %.1f%% (target 100%%)\n", 100*rep.AgentWithin1)
 }
