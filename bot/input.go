@@ -85,7 +85,9 @@ func (b *Bot) ask(ctx context.Context, st *step) (answer, error) {
 			prompt = append([]string{"asr_unavailable"}, b.promptFor(st)...)
 			continue
 		}
-		if b.frustrated(st, a, m) {
+		// The third failed turn in a step is the three-strikes rule's to
+		// hand over (as the bot failing), not the detector's.
+		if b.frustrated(st, a, m) && (m == missNone || fails < 2) {
 			return answer{intent: intentFrustrated, value: b.frust.detail()}, nil
 		}
 		if m == missNone {
