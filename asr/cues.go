@@ -28,8 +28,7 @@ func (c *compiledGrammar) compileCues(defs map[string]string, words map[string]b
 // cost more than the rules' words, or they soak up ordinary speech (at 1,
 // the CI corpus lost 10 points of intent accuracy to "awful", "damn it"),
 // and less than the garbage phones they replace (1e-12 each), or they are
-// never heard (at 1e-40 no angry phrase of the frustration corpus was). At
-// 1e-20 the e2e speech call's "make a payment" went to garbage.
+// never heard (at 1e-40 no angry phrase of the frustration corpus was).
 const DefaultCueWeight = 1e-24
 
 func (g *Grammar) cueWeight() float64 {

@@ -106,7 +106,9 @@ func Eval(ctx context.Context, dir string, cfg EvalConfig) (*EvalReport, error) 
 			return nil
 		})
 	}
+	reported := make(chan struct{})
 	go func() { // reports progress from one goroutine; ends when g is done
+		defer close(reported)
 		for i := range progress {
 			done++
 			if cfg.Progress != nil {
@@ -116,6 +118,7 @@ func Eval(ctx context.Context, dir string, cfg EvalConfig) (*EvalReport, error) 
 	}()
 	err = g.Wait()
 	close(progress)
+	<-reported
 	if err != nil {
 		return nil, err
 	}

@@ -44,16 +44,9 @@ func botEval(c *cli.Context) error {
 	if dir == "" {
 		return errors.New("bot eval: directory missing")
 	}
-	var fc bot.FrustrationConfig
-	for _, kv := range c.StringSlice("set") {
-		k, v, ok := strings.Cut(kv, "=")
-		f, err := strconv.ParseFloat(v, 64)
-		if !ok || err != nil {
-			return fmt.Errorf("bot eval: --set %q: want name=number", kv)
-		}
-		if err := fc.Set(k, f); err != nil {
-			return err
-		}
+	fc, err := frustrationSettings(c.StringSlice("set"))
+	if err != nil {
+		return fmt.Errorf("bot eval: --set: %w", err)
 	}
 	level := slog.LevelWarn
 	if c.Bool("verbose") {
@@ -100,4 +93,22 @@ func printBotReport(rep *bot.EvalReport, took time.Duration, calls bool) {
 	fmt.Printf("false escalations          %.1f%% of calm calls (target <= 5%%)\n", 100*rep.FalseEscalationRate)
 	fmt.Printf("  for frustration          %.1f%% (the rest: a person heard in calm words, or the bot gave up)\n", 100*rep.FalseFrustrationRate)
 	fmt.Printf("asked, handed over at once %.1f%% (target 100%%)\n", 100*rep.AgentWithin1)
+}
+
+// frustrationSettings reads "name=value" settings of the frustration
+// detector (bot.FrustrationConfig.Set), from `ivr bot eval --set` and
+// `ivr serve --frustration`.
+func frustrationSettings(kvs []string) (bot.FrustrationConfig, error) {
+	var fc bot.FrustrationConfig
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		f, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil {
+			return fc, fmt.Errorf("%q: want name=number", kv)
+		}
+		if err := fc.Set(strings.TrimSpace(k), f); err != nil {
+			return fc, err
+		}
+	}
+	return fc, nil
 }

@@ -42,6 +42,7 @@ func serveCommand() *cli.Command {
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "pin-max-fails", Value: 3, Usage: "wrong PINs in a row that lock an account", EnvVars: []string{"IVR_PIN_MAX_FAILS"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "lock-for", Value: 30 * time.Minute, Usage: "how long a locked account stays locked", EnvVars: []string{"IVR_LOCK_FOR"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "flow", Value: "bot", Usage: "call flow: bot (the support-line bot) or menu (a short keypad/speech test menu for checking a line)", EnvVars: []string{"IVR_FLOW"}}),
+		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "frustration", Usage: "frustration detector setting name=value, e.g. threshold=0.8 (README)", EnvVars: []string{"IVR_FRUSTRATION"}}),
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "demo-accounts", Usage: "add the documented demo accounts when the store has none", EnvVars: []string{"IVR_DEMO_ACCOUNTS"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"IVR_LOG_LEVEL"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json", EnvVars: []string{"IVR_LOG_FORMAT"}}),
@@ -138,6 +139,9 @@ func runServe(c *cli.Context) error {
 	botCfg := bot.Config{
 		Store: st, Prompts: cat, NoInput: cfg.NoInputTimeout, SaveRecord: true,
 		MaxPINFails: c.Int("pin-max-fails"), LockFor: c.Duration("lock-for"),
+	}
+	if botCfg.Frustration, err = frustrationSettings(c.StringSlice("frustration")); err != nil {
+		return fmt.Errorf("--frustration: %w", err)
 	}
 	opts := []server.Option{server.WithPrompts(cat)}
 	if c.Bool("asr") {
