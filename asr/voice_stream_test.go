@@ -80,4 +80,3 @@ func TestStreamVoice(t *testing.T) {
 		t.Errorf("rate %.2f raised vs %.2f calm", raised.WordsPerSecond(), calm.WordsPerSecond())
 	}
 }
-
