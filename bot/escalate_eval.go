@@ -173,7 +173,7 @@ func evalCall(ctx context.Context, cfg EvalConfig, st *store.SQLite, cat *prompt
 	c := &scriptCall{turns: sc.Turns, stream: stream, log: log, hangup: hangup,
 		tail:   make([]int16, int(1500*time.Millisecond/(20*time.Millisecond))*media.FrameSamples),
 		digits: make(chan media.DTMF, 64), speech: make(chan asr.Event, 8),
-		starts: make(chan struct{}, 8), audio: make(chan []int16, 1)}
+		starts: make(chan struct{}, 8), audio: make(chan []int16, 1), fed: make(chan struct{}, 1)}
 	c.tail = cfg.Codec.Decode(nil, cfg.Codec.Encode(nil, c.tail))
 	c.lead = c.tail[:len(c.tail)/3] // 500 ms
 	b := New(Config{Store: st, Prompts: cat, Caller: phone, To: "ivr", CallID: "eval-" + sc.Name,

@@ -139,6 +139,7 @@ type scriptCall struct {
 	speech chan asr.Event
 	starts chan struct{}
 	audio  chan []int16
+	fed    chan struct{} // an utterance (and its tail) was written
 
 	mu     sync.Mutex
 	asking bool
@@ -189,6 +190,9 @@ func (c *scriptCall) Play(ctx context.Context, _ ...string) (bool, error) {
 	for len(c.starts) > 0 {
 		<-c.starts
 	}
+	for len(c.fed) > 0 {
+		<-c.fed
+	}
 	select {
 	case c.audio <- t.pcm:
 	case <-ctx.Done():
@@ -200,6 +204,8 @@ func (c *scriptCall) Play(ctx context.Context, _ ...string) (bool, error) {
 	select {
 	case <-c.starts:
 		return true, nil
+	case <-c.fed: // the VAD never heard it start: no barge-in
+		return false, nil
 	case <-ctx.Done():
 		return false, ctx.Err()
 	}
@@ -265,6 +271,10 @@ func (c *scriptCall) feed(ctx context.Context) error {
 						return nil // the stream ended with the call
 					}
 				}
+			}
+			select {
+			case c.fed <- struct{}{}:
+			default:
 			}
 		case <-ctx.Done():
 			return nil
