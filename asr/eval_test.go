@@ -16,7 +16,10 @@ func TestEvalCorpusCI(t *testing.T) {
 	s := newTestSphinx(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	rep, err := Eval(ctx, s, "../testdata/corpus-ci", EvalConfig{Concurrency: 2})
+	// One clip at a time: each stream's front-end noise is seeded in the
+	// order streams open, so with two at once a marginal clip could flip
+	// between runs (0.871–0.887 intent accuracy measured).
+	rep, err := Eval(ctx, s, "../testdata/corpus-ci", EvalConfig{Concurrency: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +28,9 @@ func TestEvalCorpusCI(t *testing.T) {
 	if rep.Clips != 79 || len(rep.Results) != 79 {
 		t.Errorf("%d clips, want 79", rep.Clips)
 	}
-	// Measured 0.903 / 0.353 (6 of 17) with per-utterance CMN and -lw 4.5.
+	// Measured 0.903 / 0.353 (6 of 17) with per-utterance CMN and -lw 4.5;
+	// 0.903 / 0.235 (4 of 17) with the frustration cues (weight 1e-24), anchored
+	// rules and the tighter agent rules.
 	if rep.IntentAccuracy < 0.88 {
 		t.Errorf("intent accuracy %.3f < 0.88", rep.IntentAccuracy)
 	}

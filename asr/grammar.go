@@ -32,6 +32,22 @@ type Grammar struct {
 	// Open marks grammars (digits, amounts) whose phrases can always go on,
 	// so a complete match does not shorten the end-of-speech silence.
 	Open bool
+	// Cues are phrases listened for alongside the rules: before a rule's
+	// words, or on their own amid other speech (garbage). Each
+	// cue's Intent is its tag. A hypothesis with a cue still gets its
+	// rule's intent; the cue comes with it in Event.Cues.
+	Cues []Rule
+	// CueWeight is the JSGF weight on each word of a cue; 0 means
+	// DefaultCueWeight.
+	CueWeight float64
+}
+
+// Cue is a cue phrase heard in an utterance.
+type Cue struct {
+	// Tag is the cue rule's Intent ("frustrated", "swearing").
+	Tag string `json:"tag"`
+	// Text is the words heard.
+	Text string `json:"text"`
 }
 
 // Rule maps one JSGF expansion to an intent.
@@ -63,6 +79,7 @@ type compiledGrammar struct {
 	jsgf  string
 	words []string // every word the decoder needs in its dictionary
 	rules []*regexp.Regexp
+	cues  []*regexp.Regexp
 }
 
 var (
@@ -111,15 +128,29 @@ func (g *Grammar) compile() (*compiledGrammar, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: grammar %q rule %d (%s): %v", ErrGrammar, g.Name, i, r.Intent, err)
 		}
-		c.rules = append(c.rules, regexp.MustCompile("^"+re+"$"))
+		c.rules = append(c.rules, regexp.MustCompile("^(?:"+re+")$"))
 		alts = append(alts, "("+inlineRules(r.Expansion, defs, 0)+")")
 	}
 	if g.Garbage {
 		alts = append(alts, "("+inlineRules("<garbage>", defs, 0)+")")
 		expansionRegexp("<garbage>", defs, words, 0)
 	}
+	body := strings.Join(alts, "\n  | ")
+	if len(g.Cues) > 0 {
+		cue, err := c.compileCues(defs, words)
+		if err != nil {
+			return nil, err
+		}
+		garbage := "(" + inlineRules("<garbage>", defs, 0) + ")"
+		// A copy of the rules after the cue, not an optional cue before
+		// them: that null path in front of every rule cost the e2e speech
+		// call its "make a payment".
+		rules := strings.Join(alts[:len(g.Rules)], " | ")
+		body += "\n  | " + cue + " (" + rules + ")\n  | " + garbage + " " + cue + " [" + garbage + "]"
+		expansionRegexp("<garbage>", defs, words, 0)
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "#JSGF V1.0;\ngrammar %s;\npublic <%s> = %s;\n", g.Name, g.Name, strings.Join(alts, "\n  | "))
+	fmt.Fprintf(&b, "#JSGF V1.0;\ngrammar %s;\npublic <%s> = %s;\n", g.Name, g.Name, body)
 	c.jsgf = b.String()
 	for w := range words {
 		c.words = append(c.words, w)

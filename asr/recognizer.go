@@ -162,4 +162,10 @@ type Event struct {
 	DecoderWait time.Duration
 	// Err is the failure of an EventError.
 	Err error
+	// Cues are the grammar's cue phrases (Grammar.Cues) heard before or
+	// instead of the rule's words (EventFinal, EventNoMatch): "this is
+	// useless, my balance" is IntentBalance with the cue "this is useless".
+	Cues []Cue
+	// Voice is how the utterance was spoken (EventFinal, EventNoMatch).
+	Voice Voice
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,6 +90,7 @@ type sphinxStream struct {
 	armedGen int
 	armedAt  int
 	pcm16    []int16
+	voice    voiceMeter // the utterance's Voice
 }
 
 type utterance struct {
@@ -246,6 +248,7 @@ func (st *sphinxStream) pushPreRoll(f *frameIn) {
 func (st *sphinxStream) startUtterance(grammar string) {
 	st.utt = utterance{grammar: grammar, start: st.frames, pending: st.utt.pending[:0]}
 	st.fe.Reset()
+	st.voice.reset()
 	if grammar == "" {
 		st.utt.failed = fmt.Errorf("%w: no grammar selected (call Listen)", ErrUnknownGrammar)
 		return
@@ -276,6 +279,7 @@ func (st *sphinxStream) begin(d *sphinx) {
 // feed runs one 8 kHz frame through the front-end into the decoder, or
 // buffers it while the utterance has no decoder.
 func (st *sphinxStream) feed(pcm []int16) {
+	st.voice.add(pcm)
 	if st.utt.failed != nil || st.utt.grammar == "" {
 		return
 	}
@@ -365,17 +369,18 @@ func (st *sphinxStream) result() Event {
 	all, words := cleanHyp(hyp)
 	st.log.Debug("asr: hypothesis", "grammar", st.utt.grammar, "hyp", all)
 	cg := st.rec.grammars[st.utt.grammar]
-	intent := cg.match(all)
+	intent, cues := cg.matchCues(all)
 	segs := d.segments()
 	conf := confidence(segs)
+	voice := st.voice.voice(len(strings.Fields(words)))
 	if intent == "" {
-		return Event{Type: EventNoMatch, Text: words, Confidence: conf, AcousticGap: acousticGap(segs)}
+		return Event{Type: EventNoMatch, Text: words, Confidence: conf, AcousticGap: acousticGap(segs), Cues: cues, Voice: voice}
 	}
 	gap := acousticGap(segs)
 	if !st.rec.accept(conf, gap) {
-		return Event{Type: EventNoMatch, Text: words, Confidence: conf, AcousticGap: gap}
+		return Event{Type: EventNoMatch, Text: words, Confidence: conf, AcousticGap: gap, Cues: cues, Voice: voice}
 	}
-	ev := Event{Type: EventFinal, Intent: intent, Text: words, Confidence: conf, AcousticGap: gap}
+	ev := Event{Type: EventFinal, Intent: intent, Text: words, Confidence: conf, AcousticGap: gap, Cues: cues, Voice: voice}
 	switch intent {
 	case IntentDigits:
 		ev.Value, _ = ParseDigits(words)

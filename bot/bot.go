@@ -46,6 +46,9 @@ type Bot struct {
 	lastAnswer   []string // the last answer, for "repeat"
 	pay          payment  // the payment being set up
 
+	frust frustration // the caller's frustration score
+	heard turnSignals // the turn being heard
+
 	mu  sync.Mutex
 	rec store.CallRecord
 }
@@ -54,6 +57,7 @@ type Bot struct {
 func New(cfg Config) *Bot {
 	b := &Bot{steps: stepTable()}
 	b.cfg, b.cfgErr = cfg.withDefaults()
+	b.frust = frustration{cfg: b.cfg.Frustration}
 	b.rec = store.CallRecord{ID: cfg.CallID, From: cfg.Caller, To: cfg.To}
 	return b
 }

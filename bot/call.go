@@ -26,3 +26,12 @@ type Call interface {
 	// Log is the call's logger.
 	Log() *slog.Logger
 }
+
+// TurnTaker is implemented by calls that want to know when the bot is about
+// to ask its question and then wait for the caller: a scripted caller
+// (the frustration evaluation) speaks its next turn then. The server's
+// calls do not need it.
+type TurnTaker interface {
+	// Asking is called before the question of a turn is played.
+	Asking()
+}

@@ -53,6 +53,9 @@ type Config struct {
 	PayGrammar string
 	// SaveRecord stores the call record with Store.SaveCall when Run ends.
 	SaveRecord bool
+	// Frustration weighs the signals of a frustrated caller and sets the
+	// score at which the call goes to a person (frustration.go).
+	Frustration FrustrationConfig
 
 	// Log is the call's logger (the call's own Log when nil).
 	Log *slog.Logger
@@ -76,6 +79,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxAccountTries <= 0 {
 		c.MaxAccountTries = DefaultMaxAccountTries
 	}
+	c.Frustration = c.Frustration.withDefaults()
 	if c.PayGrammar == "" {
 		c.PayGrammar = asr.GrammarAmount
 	}

@@ -13,4 +13,7 @@ var (
 	// ErrAmountFormat: an amount that is not dollars and at most two
 	// decimals of cents.
 	ErrAmountFormat = errors.New("not an amount")
+	// ErrScript: a scripted-call corpus (calls.tsv and its clips) that
+	// cannot be read.
+	ErrScript = errors.New("bot: bad call script")
 )

@@ -33,6 +33,7 @@ func PayChoiceGrammar() *asr.Grammar {
 		Name:    GrammarPayChoice,
 		Defs:    defs,
 		Rules:   append(rules, amount.Rules...),
+		Cues:    amount.Cues,
 		Garbage: true,
 		Open:    true,
 	}

@@ -66,6 +66,7 @@ func (b *Bot) ask(ctx context.Context, st *step) (answer, error) {
 	fails := 0
 	for {
 		b.listen(st)
+		repeated := fails > 0 // the question again after a failed turn
 		talking, err := b.sayTypeAhead(ctx, prompt)
 		if err != nil {
 			return answer{}, err
@@ -74,14 +75,23 @@ func (b *Bot) ask(ctx context.Context, st *step) (answer, error) {
 		if talking {
 			wait += maxUtterance
 		}
+		b.heard = turnSignals{bargedIn: talking, botRepeat: repeated}
 		a, m, err := b.hear(ctx, st, wait)
-		if err != nil || m == missNone {
+		if err != nil {
 			return a, err
 		}
 		if m == missSpeechOff {
 			b.speech = false
 			prompt = append([]string{"asr_unavailable"}, b.promptFor(st)...)
 			continue
+		}
+		// The third failed turn in a step is the three-strikes rule's to
+		// hand over (as the bot failing), not the detector's.
+		if b.frustrated(st, a, m) && (m == missNone || fails < 2) {
+			return answer{intent: intentFrustrated, value: b.frust.detail()}, nil
+		}
+		if m == missNone {
+			return a, nil
 		}
 		fails++
 		b.log.Info("bot: failed turn", "step", st.name, "why", m.String(), "fails", fails)
@@ -153,6 +163,7 @@ func (b *Bot) hear(ctx context.Context, st *step, wait time.Duration) (answer, m
 // keyed turns a key press (and, in an entry step, the keys after it) into
 // the step's answer.
 func (b *Bot) keyed(ctx context.Context, st *step, d media.DTMF) (answer, miss, error) {
+	b.heard.keys = 1 + len(b.call.Digits())
 	if st.entry == entryNone {
 		b.noteKeys(string(d.Digit), false)
 		if d.Digit == '0' {
@@ -227,9 +238,11 @@ func (b *Bot) spoken(st *step, ev asr.Event) (a answer, m miss, ok bool) {
 	case asr.EventNoInput:
 		return answer{}, missNoInput, true
 	case asr.EventNoMatch:
+		b.heardSpeech(ev)
 		b.noteSpeech(st, ev, "")
 		return answer{}, missNoMatch, true
 	case asr.EventFinal:
+		b.heardSpeech(ev)
 	default:
 		return answer{}, missNone, false
 	}

@@ -73,6 +73,9 @@ func (b *Bot) sayTypeAhead(ctx context.Context, names []string) (talking bool, e
 	if len(b.call.Speech()) > 0 {
 		return false, nil
 	}
+	if tt, ok := b.call.(TurnTaker); ok {
+		tt.Asking()
+	}
 	return b.play(ctx, names)
 }
 

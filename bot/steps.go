@@ -67,6 +67,9 @@ const (
 	IntentMainMenu = "main_menu"
 	// intentEscalate is ask's answer after the third failed turn in a step.
 	intentEscalate = "_escalate"
+	// intentFrustrated is ask's answer when the caller's frustration score
+	// reached the threshold; the value explains it.
+	intentFrustrated = "_frustrated"
 )
 
 // grammarPay stands for Config.PayGrammar in the table.
@@ -108,6 +111,8 @@ func (st *step) run(b *Bot, ctx context.Context) (stepID, error) {
 		return b.handover(ctx, store.HandoverAsked, st.name)
 	case intentEscalate:
 		return b.handover(ctx, store.HandoverBotFailed, st.name+": "+a.value, "handoff_frustration")
+	case intentFrustrated:
+		return b.handover(ctx, store.HandoverFrustration, a.value, "handoff_frustration")
 	case asr.IntentGoodbye:
 		return stepGoodbye, nil
 	}

@@ -20,6 +20,7 @@ func main() {
 			accountsCommand(),
 			callsCommand(),
 			agentsCommand(),
+			botCommand(),
 		},
 	}
 	if err := app.Run(os.Args); err != nil {

@@ -44,6 +44,7 @@ func serveCommand() *cli.Command {
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "pin-max-fails", Value: 3, Usage: "wrong PINs in a row that lock an account", EnvVars: []string{"IVR_PIN_MAX_FAILS"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "lock-for", Value: 30 * time.Minute, Usage: "how long a locked account stays locked", EnvVars: []string{"IVR_LOCK_FOR"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "flow", Value: "bot", Usage: "call flow: bot (the support-line bot) or menu (a short keypad/speech test menu for checking a line)", EnvVars: []string{"IVR_FLOW"}}),
+		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "frustration", Usage: "frustration detector setting name=value, e.g. threshold=0.8 (README)", EnvVars: []string{"IVR_FRUSTRATION"}}),
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "demo-accounts", Usage: "add the documented demo accounts when the store has none", EnvVars: []string{"IVR_DEMO_ACCOUNTS"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "agent-offer-timeout", Value: bridge.DefaultOfferTimeout, Usage: "how long an agent's browser rings before the call goes to the next agent", EnvVars: []string{"IVR_AGENT_OFFER_TIMEOUT"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "ice-servers", Usage: "comma-separated STUN/TURN URLs for agents behind NAT (turn:user:pass@host:port for TURN with credentials)", EnvVars: []string{"IVR_ICE_SERVERS"}}),
@@ -145,6 +146,9 @@ func runServe(c *cli.Context) error {
 	botCfg := bot.Config{
 		Store: st, Prompts: cat, NoInput: cfg.NoInputTimeout, SaveRecord: true,
 		MaxPINFails: c.Int("pin-max-fails"), LockFor: c.Duration("lock-for"),
+	}
+	if botCfg.Frustration, err = frustrationSettings(c.StringSlice("frustration")); err != nil {
+		return fmt.Errorf("--frustration: %w", err)
 	}
 	br, err := newBridge(c, cfg, st, cat, log)
 	if err != nil {
