@@ -61,9 +61,10 @@ type Server struct {
 	tcp   net.Listener
 	ready chan struct{}
 
-	mu    sync.Mutex
-	calls map[string]*InboundCall // by dialog id
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	calls   map[string]*InboundCall // by dialog id
+	closing bool                    // Serve is ending: no new calls (under mu)
+	wg      sync.WaitGroup          // call handlers; Add only under mu while !closing
 }
 
 // NewServer creates a server; ListenAndServe starts it.
@@ -170,6 +171,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	case err = <-errc:
 		err = fmt.Errorf("sip: serve: %w", err)
 	}
+	s.mu.Lock()
+	s.closing = true // an INVITE in flight now gets 503, not a handler Wait misses
+	s.mu.Unlock()
 	s.hangupAll()
 	s.wg.Wait()
 	s.udp.Close()
@@ -306,9 +310,14 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	}
 	c := newInboundCall(s, req, dialog, offer)
 	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		s.respondErr(req, tx, ErrShuttingDown)
+		return
+	}
 	s.calls[dialog.ID] = c
+	s.wg.Add(1) // under mu: never concurrent with Serve's Wait
 	s.mu.Unlock()
-	s.wg.Add(1)
 	defer s.wg.Done()
 	defer s.forget(dialog.ID)
 	defer c.finish()
