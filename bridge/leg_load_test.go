@@ -31,7 +31,7 @@ type loadPair struct {
 // receiving peer and at the leg). It is a load run: it is skipped unless
 // -bridge.legs is given, e.g.
 //
-//	go test -run TestLegLoad -bridge.legs 100 -bridge.loadtime 30s -v ./bridge/
+//	go test -run TestLegLoad -v ./bridge/ -args -bridge.legs=100 -bridge.loadtime=30s
 func TestLegLoad(t *testing.T) {
 	if *loadLegs <= 0 {
 		t.Skip("a load run: give -bridge.legs N")
