@@ -151,4 +151,6 @@ try {
 } finally {
   await browser.close();
 }
+// One line in the form test summaries take: both calls are one scenario.
+console.log(`browser: ${ok ? 1 : 0} passed, ${ok ? 0 : 1} failed`);
 process.exit(ok ? 0 : 1);
