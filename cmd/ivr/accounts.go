@@ -85,6 +85,24 @@ func openStore(c *cli.Context) (*store.SQLite, error) {
 	return store.Open(c.Context, c.String("data-dir"), store.WithLogger(log))
 }
 
+// storeAction makes the action of a command that takes one argument (what
+// names it in the error when it is missing) and works on the store: fn
+// runs with the argument and the open store, which is closed after.
+func storeAction(what string, fn func(c *cli.Context, st *store.SQLite, arg string) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		arg, err := oneArg(c, what)
+		if err != nil {
+			return err
+		}
+		st, err := openStore(c)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return fn(c, st, arg)
+	}
+}
+
 // oneArg returns the single positional argument. Flags written after it
 // (`ivr calls show ID --json`, which urfave/cli leaves as arguments) are
 // parsed and applied to c.
@@ -219,16 +237,7 @@ type accountDetail struct {
 	Payments []store.Payment `json:"payments"`
 }
 
-func accountsShow(c *cli.Context) error {
-	number, err := oneArg(c, "an account NUMBER")
-	if err != nil {
-		return err
-	}
-	st, err := openStore(c)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+var accountsShow = storeAction("an account NUMBER", func(c *cli.Context, st *store.SQLite, number string) error {
 	a, err := st.AccountByNumber(c.Context, number)
 	if err != nil {
 		return err
@@ -241,24 +250,15 @@ func accountsShow(c *cli.Context) error {
 		return writeJSON(c.App.Writer, accountDetail{Account: a, Payments: ps})
 	}
 	return printAccount(c.App.Writer, a, ps)
-}
+})
 
-func accountsUnlock(c *cli.Context) error {
-	number, err := oneArg(c, "an account NUMBER")
-	if err != nil {
-		return err
-	}
-	st, err := openStore(c)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+var accountsUnlock = storeAction("an account NUMBER", func(c *cli.Context, st *store.SQLite, number string) error {
 	if err := st.Unlock(c.Context, number); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "unlocked account %s\n", number)
 	return nil
-}
+})
 
 // printAccount writes an account (and its payments) for a person.
 func printAccount(w io.Writer, a *store.Account, ps []store.Payment) error {

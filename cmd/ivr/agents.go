@@ -159,16 +159,7 @@ func agentsList(c *cli.Context) error {
 
 // agentsSetDisabled is the action of `agents disable` and `agents enable`.
 func agentsSetDisabled(disabled bool) cli.ActionFunc {
-	return func(c *cli.Context) error {
-		name, err := oneArg(c, "an agent NAME")
-		if err != nil {
-			return err
-		}
-		st, err := openStore(c)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	return storeAction("an agent NAME", func(c *cli.Context, st *store.SQLite, name string) error {
 		if err := st.SetAgentDisabled(c.Context, name, disabled); err != nil {
 			return err
 		}
@@ -178,22 +169,13 @@ func agentsSetDisabled(disabled bool) cli.ActionFunc {
 		}
 		fmt.Fprintf(c.App.Writer, "%s agent %s\n", verb, name)
 		return nil
-	}
+	})
 }
 
-func agentsRemove(c *cli.Context) error {
-	name, err := oneArg(c, "an agent NAME")
-	if err != nil {
-		return err
-	}
-	st, err := openStore(c)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+var agentsRemove = storeAction("an agent NAME", func(c *cli.Context, st *store.SQLite, name string) error {
 	if err := st.RemoveAgent(c.Context, name); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "removed agent %s\n", name)
 	return nil
-}
+})

@@ -62,16 +62,7 @@ func callsList(c *cli.Context) error {
 	return tw.Flush()
 }
 
-func callsShow(c *cli.Context) error {
-	id, err := oneArg(c, "a CALL-ID")
-	if err != nil {
-		return err
-	}
-	st, err := openStore(c)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+var callsShow = storeAction("a CALL-ID", func(c *cli.Context, st *store.SQLite, id string) error {
 	r, err := st.Call(c.Context, id)
 	if err != nil {
 		return err
@@ -80,7 +71,7 @@ func callsShow(c *cli.Context) error {
 		return writeJSON(c.App.Writer, r)
 	}
 	return printCall(c.App.Writer, r)
-}
+})
 
 // printCall writes a call record for a person.
 func printCall(w io.Writer, r *store.CallRecord) error {
