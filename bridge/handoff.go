@@ -99,7 +99,7 @@ func (b *Bridge) Handoff(ctx context.Context, call CallLeg, hc HandoffContext) e
 		b.setPhase(w.CallID, w.From, PhaseWaiting, "")
 		b.queue.Requeue(w)
 		// Never silence: music under the apology until it has been said.
-		if _, err := call.Play(ctx, "technical_error", "queue_thanks_holding"); err != nil {
+		if _, err := call.Play(ctx, "agent_disconnected"); err != nil {
 			return err
 		}
 	}

@@ -230,7 +230,7 @@ func TestHandoffAgentDropGoesBackToTheHead(t *testing.T) {
 	waitFor(t, func() bool { return len(h.br.Queue().Snapshot().Waiting) == 1 })
 
 	ann.ws.CloseNow() // the browser goes away mid-call
-	waitFor(t, func() bool { return slices.Contains(call1.playedNames(), "technical_error") })
+	waitFor(t, func() bool { return slices.Contains(call1.playedNames(), "agent_disconnected") })
 	snap := h.br.Queue().Snapshot()
 	if len(snap.Waiting) != 2 || snap.Waiting[0].CallID != "c1" {
 		t.Fatalf("queue after the drop: %+v", snap.Waiting)

@@ -314,7 +314,7 @@ func (h *harness) handoffQueued(ctx context.Context, id string, call *fakeCall, 
 }
 
 // testPromptNames are the prompts the bridge plays.
-var testPromptNames = []string{"hold_music", "technical_error", "queue_thanks_holding", "agents_closed",
+var testPromptNames = []string{"hold_music", "technical_error", "agent_disconnected", "queue_thanks_holding", "agents_closed",
 	"callback_offer", "callback_confirmed", "goodbye", "queue_caller_number", "queue_in_line", "queue_wait_is",
 	"queue_wait_under_minute", "num_1", "num_2", "num_3", "num_9", "num_20", "word_minute", "word_minutes"}
 
