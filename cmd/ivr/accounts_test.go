@@ -18,14 +18,14 @@ import (
 // secretPIN is a PIN no other output would contain by chance.
 const secretPIN = "97531864"
 
-// runIVR runs `ivr ARGS...` with the accounts and calls commands and returns
+// runIVR runs `ivr ARGS...` with the accounts, agents and calls commands and returns
 // what it printed on stdout and stderr.
 func runIVR(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	app := &cli.App{
 		Name:           "ivr",
-		Commands:       []*cli.Command{accountsCommand(), callsCommand()},
+		Commands:       []*cli.Command{accountsCommand(), agentsCommand(), callsCommand()},
 		Reader:         strings.NewReader(stdin),
 		Writer:         &out,
 		ErrWriter:      &errOut,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,29 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/supportline/ivr/store"
 )
 
 // secretPassword is a password no other output would contain by chance.
 const secretPassword = "tr0ub4dor&3 horse"
-
-// runAgents runs `ivr ARGS...` with the agents and calls commands.
-func runAgents(t *testing.T, stdin string, args ...string) (string, string, error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	app := &cli.App{
-		Name:           "ivr",
-		Commands:       []*cli.Command{agentsCommand(), callsCommand()},
-		Reader:         strings.NewReader(stdin),
-		Writer:         &out,
-		ErrWriter:      &errOut,
-		ExitErrHandler: func(*cli.Context, error) {},
-	}
-	err := app.Run(append([]string{"ivr"}, args...))
-	return out.String(), errOut.String(), err
-}
 
 func TestAgentsCommands(t *testing.T) {
 	dir := t.TempDir()
@@ -100,7 +81,7 @@ func TestAgentsCommands(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, err := runAgents(t, tt.stdin, tt.args...)
+			out, errOut, err := runIVR(t, tt.stdin, tt.args...)
 			for _, s := range []string{out, errOut, errString(err)} {
 				if strings.Contains(s, secretPassword) || strings.Contains(s, "$argon2") {
 					t.Fatalf("output contains the password or its hash: %q", s)
@@ -161,11 +142,11 @@ func TestCallsShowWrapUp(t *testing.T) {
 	if err := st.SaveWrapUp(ctx, "w@host", store.WrapUp{Agent: "alice", Disposition: "resolved", Notes: "promised\na refund", At: at}); err != nil {
 		t.Fatal(err)
 	}
-	out, _, err := runAgents(t, "", "calls", "show", "w@host", "--data-dir", dir)
+	out, _, err := runIVR(t, "", "calls", "show", "w@host", "--data-dir", dir)
 	if err != nil || !strings.Contains(out, "resolved by alice") || !strings.Contains(out, "promised a refund") {
 		t.Fatalf("show: %v\n%s", err, out)
 	}
-	out, _, err = runAgents(t, "", "calls", "show", "w@host", "--json", "--data-dir", dir)
+	out, _, err = runIVR(t, "", "calls", "show", "w@host", "--json", "--data-dir", dir)
 	var rec store.CallRecord
 	if err != nil || json.Unmarshal([]byte(out), &rec) != nil || rec.WrapUp == nil || rec.WrapUp.Notes != "promised\na refund" ||
 		!rec.WrapUp.At.Equal(at) {
