@@ -119,23 +119,7 @@ func TestAccountsCommands(t *testing.T) {
 			if err != nil {
 				noSecrets(t, err.Error())
 			}
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v; want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("err = %v\nstderr: %s", err, errOut)
-			}
-			for _, w := range tt.wantOut {
-				if !strings.Contains(out, w) {
-					t.Errorf("stdout lacks %q:\n%s", w, out)
-				}
-			}
-			if tt.checkOut != nil {
-				tt.checkOut(t, out)
-			}
+			checkRun(t, out, errOut, err, tt.wantErr, tt.wantOut, tt.checkOut)
 		})
 	}
 
@@ -201,5 +185,29 @@ func TestDataDirFromEnv(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, store.FileName)); err != nil {
 		t.Fatalf("IVR_DATA_DIR not used: %v", err)
+	}
+}
+
+// checkRun checks one `ivr` run of a table test: the wanted error (and then
+// nothing else), or success with every wanted piece of stdout and checkOut's
+// own checks.
+func checkRun(t *testing.T, out, errOut string, err error, wantErr string, wantOut []string, checkOut func(*testing.T, string)) {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v; want %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("err = %v\nstderr: %s", err, errOut)
+	}
+	for _, w := range wantOut {
+		if !strings.Contains(out, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, out)
+		}
+	}
+	if checkOut != nil {
+		checkOut(t, out)
 	}
 }

@@ -87,23 +87,7 @@ func TestAgentsCommands(t *testing.T) {
 					t.Fatalf("output contains the password or its hash: %q", s)
 				}
 			}
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v; want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("err = %v\nstderr: %s", err, errOut)
-			}
-			for _, w := range tt.wantOut {
-				if !strings.Contains(out, w) {
-					t.Errorf("stdout lacks %q:\n%s", w, out)
-				}
-			}
-			if tt.checkOut != nil {
-				tt.checkOut(t, out)
-			}
+			checkRun(t, out, errOut, err, tt.wantErr, tt.wantOut, tt.checkOut)
 		})
 	}
 	// The running server's handle sees the passwords (file without its CRLF,

@@ -72,23 +72,7 @@ func TestCallsCommands(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, errOut, err := runIVR(t, "", tt.args...)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v; want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("err = %v\nstderr: %s", err, errOut)
-			}
-			for _, w := range tt.wantOut {
-				if !strings.Contains(out, w) {
-					t.Errorf("stdout lacks %q:\n%s", w, out)
-				}
-			}
-			if tt.checkOut != nil {
-				tt.checkOut(t, out)
-			}
+			checkRun(t, out, errOut, err, tt.wantErr, tt.wantOut, tt.checkOut)
 		})
 	}
 }
