@@ -23,7 +23,12 @@ const (
 	OutcomeHandover     = "handover"      // a person was asked for
 	OutcomeCallerHangup = "caller_hangup" // the caller hung up in the bot
 	OutcomeError        = "error"         // the bot failed
+	OutcomeShutdown     = "shutdown"      // the server ended the call (drain time over)
 )
+
+// An outcomer is a cancellation cause that names the call's outcome: the
+// server's shutdown cause says OutcomeShutdown.
+type outcomer interface{ Outcome() string }
 
 // The handover reasons are the store's: store.HandoverAsked when the
 // caller asked, store.HandoverBotFailed (with a detail: "locked",
@@ -113,6 +118,10 @@ func (b *Bot) finish(ctx context.Context, err error) {
 	case b.rec.Outcome != "":
 	case ctx.Err() != nil:
 		b.rec.Outcome = OutcomeCallerHangup
+		var o outcomer
+		if errors.As(context.Cause(ctx), &o) {
+			b.rec.Outcome = o.Outcome()
+		}
 	case err != nil:
 		b.rec.Outcome = OutcomeError
 	default:

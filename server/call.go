@@ -105,7 +105,10 @@ func (c *call) run() {
 	g.Go(func() error { return c.runMedia(ctx) })
 	g.Go(func() error { return c.pumpDTMF(ctx) })
 	g.Go(func() error { return c.watchRemote(ctx) })
-	g.Go(func() error { return c.runFlow(ctx) })
+	flowCtx, stopFlow := context.WithCancelCause(ctx)
+	defer stopFlow(nil)
+	g.Go(func() error { return c.watchShutdown(ctx, stopFlow) })
+	g.Go(func() error { return c.runFlow(ctx, flowCtx) })
 	err = g.Wait()
 	c.stopPrompt()
 	st := c.sess.Stats()
@@ -155,9 +158,16 @@ func (c *call) runMedia(ctx context.Context) error {
 	return errCallOver
 }
 
-func (c *call) runFlow(ctx context.Context) error {
+// runFlow runs the call's flow under flowCtx, which a shutdown may end
+// before ctx (the call's own): the call then hears the shutdown goodbye.
+func (c *call) runFlow(ctx, flowCtx context.Context) error {
 	flow := c.srv.flows(c.info)
-	if err := flow.Run(ctx, c); err != nil && ctx.Err() == nil {
+	err := flow.Run(flowCtx, c)
+	if ctx.Err() == nil && context.Cause(flowCtx) == errShutdown {
+		c.sayShutdownGoodbye(ctx)
+		return errCallOver
+	}
+	if err != nil && ctx.Err() == nil {
 		c.log.Error("flow failed", "error", err)
 		return err
 	}

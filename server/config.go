@@ -29,6 +29,10 @@ type Config struct {
 	RTPTimeout     time.Duration // no RTP for this long hangs a call up
 	NoInputTimeout time.Duration // menu: how long to wait for a key
 	MaxCallTime    time.Duration // hard cap on a call's length
+	// DrainTime is how long calls in progress may go on after a shutdown
+	// starts (new calls get 503 meanwhile); calls still up then hear the
+	// shutdown goodbye and are hung up. 0 ends them at once, politely.
+	DrainTime time.Duration
 
 	Log *slog.Logger
 }
@@ -46,6 +50,7 @@ func Defaults() Config {
 		RTPTimeout:     30 * time.Second,
 		NoInputTimeout: 6 * time.Second,
 		MaxCallTime:    time.Hour,
+		DrainTime:      30 * time.Second,
 	}
 }
 
@@ -70,6 +75,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RTPTimeout <= 0 || c.NoInputTimeout <= 0 || c.MaxCallTime <= 0 {
 		errs = append(errs, errors.New("timeouts must be positive"))
+	}
+	if c.DrainTime < 0 || c.DrainTime > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("drain time %v: want 0 to 24h", c.DrainTime))
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data dir must be set"))

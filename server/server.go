@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +38,10 @@ type Server struct {
 	active   atomic.Int64
 	draining atomic.Bool
 	ready    atomic.Bool
+	idle     chan struct{} // the last call of a draining server ended
+	ending   chan struct{} // closed when the drain time is over
+	stopNow  chan struct{} // closed by StopNow
+	stopOnce sync.Once
 }
 
 // Option configures a Server.
@@ -59,7 +64,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Log}
+	s := &Server{cfg: cfg, log: cfg.Log, idle: make(chan struct{}, 1), ending: make(chan struct{}),
+		stopNow: make(chan struct{})}
 	s.flows = func(CallInfo) Flow { return &Menu{NoInput: cfg.NoInputTimeout} }
 	for _, o := range opts {
 		o(s)
@@ -72,6 +78,9 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		if s.prompts, err = LoadPrompts(cfg, s.log); err != nil {
 			return nil, err
 		}
+	}
+	if _, err := s.prompts.Clips(PromptShutdown); err != nil {
+		return nil, fmt.Errorf("prompts: the shutdown goodbye: %w", err)
 	}
 	if s.ports, err = media.NewPortAllocator(cfg.rtpBindAddr(), cfg.RTPLow, cfg.RTPHigh); err != nil {
 		return nil, fmt.Errorf("rtp ports: %w", err)
@@ -117,8 +126,10 @@ func (s *Server) HTTPAddr() net.Addr { return s.httpLn.Addr() }
 // ActiveCalls is the number of calls in progress.
 func (s *Server) ActiveCalls() int { return int(s.active.Load()) }
 
-// Run serves until ctx is cancelled; calls in progress are then ended and
-// waited for.
+// Run serves until ctx is cancelled, then shuts down gracefully: new calls
+// get 503 and /healthz says draining, calls in progress go on for
+// Config.DrainTime, those still up then hear a goodbye and are hung up
+// (StopNow skips the rest), and Run returns once every call has ended.
 func (s *Server) Run(ctx context.Context) error {
 	sipCtx, stopSIP := context.WithCancel(context.Background())
 	defer stopSIP()
@@ -143,6 +154,9 @@ func (s *Server) Run(ctx context.Context) error {
 	case err = <-httpDone:
 		err = fmt.Errorf("http: %w", err)
 	}
+	if err == nil {
+		s.drain()
+	}
 	s.draining.Store(true)
 	s.ready.Store(false)
 	stopSIP()
@@ -159,6 +173,10 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			http.Error(w, fmt.Sprintf("draining %d calls", s.active.Load()), http.StatusServiceUnavailable)
+			return
+		}
 		if !s.ready.Load() {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)
 			return
@@ -174,16 +192,19 @@ func (s *Server) routes() http.Handler {
 
 // HandleCall implements sip.Handler: admission, then the call's life.
 func (s *Server) HandleCall(ic *sip.InboundCall) {
+	// Count the call in before looking at draining: drain reads the count
+	// after setting draining, so either it waits for this call or the call
+	// sees draining and is refused.
+	n := s.active.Add(1)
+	defer s.callDone()
 	if s.draining.Load() {
 		ic.Reject(sip.ErrShuttingDown)
 		return
 	}
-	if n := s.active.Add(1); n > int64(s.cfg.MaxCalls) {
-		s.active.Add(-1)
+	if n > int64(s.cfg.MaxCalls) {
 		ic.Reject(sip.ErrCallLimit)
 		return
 	}
-	defer s.active.Add(-1)
 	c, err := s.newCall(ic)
 	if err != nil {
 		if errors.Is(err, media.ErrPortsExhausted) {

@@ -44,6 +44,24 @@ func (l *logBuffer) String() string {
 // startServer runs a server on free loopback ports until the test ends.
 func startServer(t *testing.T, mod func(*Config), opts ...Option) (*Server, *logBuffer) {
 	t.Helper()
+	srv, logs := newTestServer(t, mod, opts...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	waitHealthy(t, srv)
+	t.Cleanup(func() {
+		srv.StopNow() // no drain: calls a test left up are hung up at once
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return srv, logs
+}
+
+// newTestServer makes a server on free loopback ports, not yet running.
+func newTestServer(t *testing.T, mod func(*Config), opts ...Option) (*Server, *logBuffer) {
+	t.Helper()
 	logs := &logBuffer{}
 	cfg := Defaults()
 	cfg.SIPAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
@@ -58,16 +76,6 @@ func startServer(t *testing.T, mod func(*Config), opts ...Option) (*Server, *log
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	waitHealthy(t, srv)
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
 	return srv, logs
 }
 
