@@ -37,6 +37,7 @@ func serveCommand() *cli.Command {
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "rtp-timeout", Value: d.RTPTimeout, Usage: "hang up a call after this long without RTP", EnvVars: []string{"IVR_RTP_TIMEOUT"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "no-input-timeout", Value: d.NoInputTimeout, Usage: "how long the menu waits for a key", EnvVars: []string{"IVR_NO_INPUT_TIMEOUT"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "max-call-time", Value: d.MaxCallTime, Usage: "hard cap on a call's length", EnvVars: []string{"IVR_MAX_CALL_TIME"}}),
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "drain-time", Value: d.DrainTime, Usage: "on SIGTERM, how long calls in progress may go on (new calls get 503) before they hear a goodbye and are hung up; a second signal stops at once", EnvVars: []string{"IVR_DRAIN_TIME"}}),
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "asr", Value: true, Usage: "speech recognition (PocketSphinx); --asr=false for keypad only", EnvVars: []string{"IVR_ASR"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "asr-model-dir", Usage: "PocketSphinx model directory (default: from pkg-config)", EnvVars: []string{"IVR_ASR_MODEL_DIR"}}),
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "asr-decoders", Usage: "decoder pool size, each ~43 MB (default: from the CPU count)", EnvVars: []string{"IVR_ASR_DECODERS"}}),
@@ -83,11 +84,12 @@ func newLogger(c *cli.Context) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	w := c.App.ErrWriter // os.Stderr unless a test captures it
 	switch c.String("log-format") {
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", c.String("log-format"))
 }
@@ -123,6 +125,7 @@ func runServe(c *cli.Context) error {
 	cfg.RTPTimeout = c.Duration("rtp-timeout")
 	cfg.NoInputTimeout = c.Duration("no-input-timeout")
 	cfg.MaxCallTime = c.Duration("max-call-time")
+	cfg.DrainTime = c.Duration("drain-time")
 	cfg.Log = log
 	if cfg.RTPLow, cfg.RTPHigh, err = parseRange(c.String("rtp-ports")); err != nil {
 		return err
@@ -187,8 +190,38 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	return runUntilSignalled(srv, log)
+}
+
+// runUntilSignalled runs srv until SIGTERM or SIGINT, which starts a
+// graceful shutdown (drain); a second signal makes it stop at once.
+func runUntilSignalled(srv *server.Server, log *slog.Logger) error {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	done := make(chan struct{})
+	defer close(done)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case sig := <-sigs:
+			log.Info("shutting down: draining calls; signal again to stop now", "signal", sig.String())
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-sigs:
+			log.Warn("second signal: stopping now", "signal", sig.String())
+			srv.StopNow()
+		case <-done:
+		}
+	}()
 	return srv.Run(ctx)
 }
 

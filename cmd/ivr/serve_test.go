@@ -42,6 +42,80 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// serveProc is `ivr serve` running in-process for a test.
+type serveProc struct {
+	t         *testing.T
+	sip, http string
+	served    chan error
+	out       bytes.Buffer // serve's output; read only after it returned
+	done      bool
+}
+
+// startServe runs `ivr serve --demo-accounts` in-process on free loopback
+// ports with dir as its data directory, and waits until it listens. It is
+// stopped at cleanup (SIGINT, serve's first signal: graceful shutdown).
+func startServe(t *testing.T, dir string, args ...string) *serveProc {
+	t.Helper()
+	p := &serveProc{t: t, served: make(chan error, 1),
+		sip:  net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))),
+		http: net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))}
+	go func() {
+		p.served <- ivrApp(&p.out).Run(append([]string{"ivr", "serve", "--data-dir", dir, "--demo-accounts",
+			"--sip-addr", p.sip, "--http-addr", p.http, "--rtp-ports", "44000-44998", "--ring-time", "0"}, args...))
+	}()
+	// Start-up decodes every prompt: under -race on a busy 2-core machine
+	// that took over 20 s, so the bound is generous (it is not a timing check).
+	for deadline := time.Now().Add(90 * time.Second); ; {
+		if c, err := net.Dial("tcp", p.sip); err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case err := <-p.served:
+			t.Fatalf("serve ended: %v\n%s", err, p.out.String())
+		case <-time.After(50 * time.Millisecond): // bounded poll for the listener
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve is not listening")
+		}
+	}
+	t.Cleanup(p.stop)
+	return p
+}
+
+// signal sends sig to this process, where serve's handler takes it (serve
+// is listening, so its handler is set).
+func (p *serveProc) signal(sig syscall.Signal) {
+	if err := syscall.Kill(os.Getpid(), sig); err != nil {
+		p.t.Error(err)
+	}
+}
+
+// wait waits up to d for serve to return and checks it returned nil.
+func (p *serveProc) wait(d time.Duration) {
+	if p.done {
+		return
+	}
+	select {
+	case err := <-p.served:
+		p.done = true
+		if err != nil {
+			p.t.Errorf("serve: %v\n%s", err, p.out.String())
+		}
+	case <-time.After(d):
+		p.t.Errorf("serve did not return within %v", d)
+	}
+}
+
+// stop ends serve with SIGINT unless it has returned already.
+func (p *serveProc) stop() {
+	if p.done {
+		return
+	}
+	p.signal(syscall.SIGINT)
+	p.wait(60 * time.Second)
+}
+
 // TestServePaymentCall runs `ivr serve --demo-accounts --asr=false`, places
 // a keypad payment call with the softphone from the demo account's number,
 // and checks `ivr calls show ID --json` (read while serve runs) and the
@@ -52,52 +126,8 @@ func TestServePaymentCall(t *testing.T) {
 		t.Skip("a call of about 12 s")
 	}
 	dir := t.TempDir()
-	sip := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
-	var serveOut bytes.Buffer
-	served := make(chan error, 1)
-	go func() {
-		served <- ivrApp(&serveOut).Run([]string{"ivr", "serve", "--data-dir", dir, "--demo-accounts", "--asr=false",
-			"--sip-addr", sip, "--http-addr", "127.0.0.1:0", "--rtp-ports", "44000-44998", "--ring-time", "0",
-			"--log-level", "warn"})
-	}()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		// serve stops on SIGINT; it is listening (so its handler is set)
-		// before the test gets here.
-		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
-			t.Error(err)
-			return
-		}
-		select {
-		case err := <-served:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop on SIGINT")
-		}
-	}
-	// Start-up decodes every prompt: under -race on a busy 2-core machine
-	// that took over 20 s, so the bound is generous (it is not a timing check).
-	for deadline := time.Now().Add(90 * time.Second); ; {
-		if c, err := net.Dial("tcp", sip); err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case err := <-served:
-			t.Fatalf("serve ended: %v\n%s", err, serveOut.String())
-		case <-time.After(50 * time.Millisecond): // bounded poll for the listener
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("serve is not listening")
-		}
-	}
-	t.Cleanup(stop)
+	serve := startServe(t, dir, "--asr=false", "--log-level", "warn")
+	sip := serve.sip
 
 	script := filepath.Join(t.TempDir(), "pay.txt")
 	if err := os.WriteFile(script, []byte("dtmf 2468#311\nwait-silence 30\nhangup\n"), 0o644); err != nil {
@@ -190,5 +220,5 @@ func TestServePaymentCall(t *testing.T) {
 	if want := "Your confirmation number is " + strings.Join(code, " "); len(code) != 8 || !strings.Contains(said.String(), want) {
 		t.Errorf("the bot did not say %q; it said:\n%s", want, said.String())
 	}
-	stop()
+	serve.stop()
 }
