@@ -34,6 +34,7 @@ func (s *Server) StopNow() { s.stopOnce.Do(func() { close(s.stopNow) }) }
 func (s *Server) drain() {
 	s.draining.Store(true)
 	s.ready.Store(false)
+	s.sip.Drain()
 	n := s.active.Load()
 	if n == 0 {
 		return

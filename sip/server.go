@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emiago/sipgo"
 	gosip "github.com/emiago/sipgo/sip"
@@ -60,6 +61,8 @@ type Server struct {
 	udp   net.PacketConn
 	tcp   net.Listener
 	ready chan struct{}
+
+	draining atomic.Bool // Drain was called: OPTIONS and new INVITEs get 503
 
 	mu      sync.Mutex
 	calls   map[string]*InboundCall // by dialog id
@@ -232,7 +235,16 @@ func (e *StatusError) headers() []gosip.Header {
 	return h
 }
 
+// Drain starts a graceful shutdown: calls in progress go on (in-dialog
+// requests are served as before) while new INVITEs and OPTIONS get 503
+// with Retry-After, so trunks that probe with OPTIONS route elsewhere.
+func (s *Server) Drain() { s.draining.Store(true) }
+
 func (s *Server) onOptions(req *gosip.Request, tx gosip.ServerTransaction) {
+	if s.draining.Load() {
+		s.respondErr(req, tx, ErrShuttingDown)
+		return
+	}
 	s.respond(req, tx, 200, "OK", nil,
 		gosip.NewHeader("Allow", allowed),
 		gosip.NewHeader("Accept", "application/sdp"),
@@ -290,6 +302,10 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		return
 	}
 	s.respond(req, tx, 100, "Trying", nil)
+	if s.draining.Load() {
+		s.respondErr(req, tx, ErrShuttingDown)
+		return
+	}
 	if err := checkInvite(req); err != nil {
 		s.respondErr(req, tx, err)
 		return
