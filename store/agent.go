@@ -203,17 +203,23 @@ func (s *SQLite) ListAgents(ctx context.Context) ([]Agent, error) {
 }
 
 // SetAgentDisabled disables (or enables again) the agent named name, or
-// returns ErrNotFound. A disabled agent cannot log in, and the bridge ends
-// their sessions.
+// returns ErrNotFound. A disabled agent cannot log in; their stored
+// sessions are deleted, and the bridge ends those in memory.
 func (s *SQLite) SetAgentDisabled(ctx context.Context, name string, disabled bool) error {
 	flag := 0
 	if disabled {
 		flag = 1
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE agents SET disabled = ? WHERE name = ?`, flag, name)
-	if err == nil {
-		err = oneRow(res)
-	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE agents SET disabled = ? WHERE name = ?`, flag, name)
+		if err == nil {
+			err = oneRow(res)
+		}
+		if err == nil && disabled { // a disabled agent's browsers are signed out, across restarts too
+			_, err = tx.ExecContext(ctx, `DELETE FROM agent_sessions WHERE agent_id = (SELECT id FROM agents WHERE name = ?)`, name)
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: set agent %s disabled=%t: %w", name, disabled, err)
 	}

@@ -95,6 +95,15 @@ var migrations = []migration{
 			at          INTEGER NOT NULL
 		) STRICT`,
 	)},
+	{3, "agent sessions", sqlSteps(
+		`CREATE TABLE agent_sessions (
+			token_hash BLOB    PRIMARY KEY CHECK (length(token_hash) = 32),
+			agent_id   INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+			expires_at INTEGER NOT NULL,
+			created_at INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX agent_sessions_agent ON agent_sessions(agent_id)`,
+	)},
 }
 
 // migrate brings the schema to the last version of ms, each migration in its
