@@ -36,9 +36,19 @@ type AgentStore interface {
 	AgentByID(ctx context.Context, id int64) (*store.Agent, error)
 }
 
+// SessionStore keeps sessions across restarts (WithSessionStore): only
+// token hashes, so a copy of it holds nothing a cookie could be made from.
+type SessionStore interface {
+	SaveAgentSession(ctx context.Context, s store.AgentSession) error
+	AgentSessionByHash(ctx context.Context, h [32]byte) (*store.AgentSession, error)
+	DeleteAgentSession(ctx context.Context, h [32]byte) error
+	DeleteAgentSessions(ctx context.Context, agentID int64, expiredBefore time.Time) (int64, error)
+}
+
 // Auth signs agents in and out and checks their sessions. Sessions live in
-// memory (a restart signs every agent out); only the SHA-256 of each token is
-// kept, so the map holds nothing a cookie could be forged from. It is safe
+// memory and, with WithSessionStore, also in the store, so that a restart
+// of the server does not sign agents out. Only the SHA-256 of each token is
+// kept, so neither holds anything a cookie could be forged from. It is safe
 // for concurrent use and starts no goroutines.
 type Auth struct {
 	st         AgentStore
@@ -49,6 +59,7 @@ type Auth struct {
 	secure     bool
 	maxFails   int
 	failWindow time.Duration
+	saved      SessionStore // nil: sessions in memory only
 
 	mu       sync.Mutex
 	sessions map[authHash]*authSession
@@ -63,7 +74,16 @@ type authSession struct {
 	agent   store.Agent // as last read from the store
 	checked time.Time   // when agent was read
 	expires time.Time   // slides forward on each use
+	stored  time.Time   // expiry last written to the SessionStore
 }
+
+// sessionWriteEvery is how far a session's expiry must slide before it is
+// written to the SessionStore again: one write per agent per minute at most,
+// not one per request.
+const sessionWriteEvery = time.Minute
+
+// storeTimeout bounds each SessionStore call.
+const storeTimeout = 2 * time.Second
 
 // AuthOption configures NewAuth.
 type AuthOption func(*Auth)
@@ -91,6 +111,10 @@ func WithAgentRecheck(d time.Duration) AuthOption { return func(a *Auth) { a.rec
 // are never logged.
 func WithAuthLogger(l *slog.Logger) AuthOption { return func(a *Auth) { a.log = l } }
 
+// WithSessionStore keeps sessions in ss as well as in memory: agents stay
+// signed in across restarts of the server.
+func WithSessionStore(ss SessionStore) AuthOption { return func(a *Auth) { a.saved = ss } }
+
 // WithAuthClock sets the clock for expiry and rate limiting (default
 // time.Now).
 func WithAuthClock(now func() time.Time) AuthOption { return func(a *Auth) { a.now = now } }
@@ -110,12 +134,17 @@ func NewAuth(st AgentStore, opts ...AuthOption) *Auth {
 
 // newSession starts a session for ag and returns its token (the cookie
 // value): 32 random bytes, base64url. Expired sessions are swept here.
-func (a *Auth) newSession(ag *store.Agent) (string, error) {
+func (a *Auth) newSession(ctx context.Context, ag *store.Agent) (string, error) {
 	var tok [32]byte
 	if _, err := rand.Read(tok[:]); err != nil {
 		return "", fmt.Errorf("bridge: session token: %w", err)
 	}
 	now := a.now()
+	h := authHash(sha256.Sum256(tok[:]))
+	s := &authSession{agent: *ag, checked: now, expires: now.Add(a.ttl), stored: now.Add(a.ttl)}
+	if err := a.storeSession(ctx, h, s.agent.ID, s.expires, now); err != nil {
+		return "", err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for h, s := range a.sessions {
@@ -123,8 +152,25 @@ func (a *Auth) newSession(ag *store.Agent) (string, error) {
 			delete(a.sessions, h)
 		}
 	}
-	a.sessions[sha256.Sum256(tok[:])] = &authSession{agent: *ag, checked: now, expires: now.Add(a.ttl)}
+	a.sessions[h] = s
 	return base64.RawURLEncoding.EncodeToString(tok[:]), nil
+}
+
+// storeSession writes a new session to the SessionStore, after sweeping the
+// expired ones there. Without a store it does nothing.
+func (a *Auth) storeSession(ctx context.Context, h authHash, agentID int64, expires, now time.Time) error {
+	if a.saved == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	if _, err := a.saved.DeleteAgentSessions(ctx, 0, now); err != nil {
+		a.log.Warn("bridge: sweeping expired sessions failed", "error", err)
+	}
+	if err := a.saved.SaveAgentSession(ctx, store.AgentSession{TokenHash: h, AgentID: agentID, Expires: expires}); err != nil {
+		return fmt.Errorf("bridge: save session: %w", err)
+	}
+	return nil
 }
 
 // authSessionOf returns the hash of r's session token, if r carries a
@@ -156,20 +202,92 @@ func (a *Auth) Agent(r *http.Request) (*store.Agent, error) {
 	s := a.sessions[h]
 	if s == nil {
 		a.mu.Unlock()
-		return nil, ErrNoSession
+		return a.restoreSession(r.Context(), h, now)
 	}
 	if !now.Before(s.expires) {
 		delete(a.sessions, h)
 		a.mu.Unlock()
+		a.forgetStored(r.Context(), h)
 		return nil, ErrSessionExpired
 	}
 	s.expires = now.Add(a.ttl)
 	ag, fresh := s.agent, now.Sub(s.checked) < a.recheck
+	write := a.saved != nil && s.expires.Sub(s.stored) >= sessionWriteEvery
+	if write {
+		s.stored = s.expires
+	}
+	exp := s.expires
 	a.mu.Unlock()
+	if write {
+		a.touchStored(r.Context(), h, ag.ID, exp)
+	}
 	if fresh {
 		return &ag, nil
 	}
 	return a.recheckAgent(r.Context(), h, ag.ID, now)
+}
+
+// restoreSession finds a session this process does not hold in the
+// SessionStore (issued before a restart) and takes it back into memory
+// once its agent is checked.
+func (a *Auth) restoreSession(ctx context.Context, h authHash, now time.Time) (*store.Agent, error) {
+	if a.saved == nil {
+		return nil, ErrNoSession
+	}
+	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	st, err := a.saved.AgentSessionByHash(sctx, h)
+	cancel()
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bridge: look up session: %w", err)
+	}
+	if !now.Before(st.Expires) {
+		a.forgetStored(ctx, h)
+		return nil, ErrSessionExpired
+	}
+	ag, err := a.st.AgentByID(ctx, st.AgentID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && ag.Disabled {
+		a.forgetStored(ctx, h)
+		return nil, ErrAgentRevoked
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bridge: check agent %d: %w", st.AgentID, err)
+	}
+	s := &authSession{agent: *ag, checked: now, expires: now.Add(a.ttl), stored: st.Expires}
+	a.mu.Lock()
+	if cur := a.sessions[h]; cur != nil { // restored meanwhile by another request
+		s = cur
+	} else {
+		a.sessions[h] = s
+	}
+	out := s.agent
+	a.mu.Unlock()
+	a.log.Info("bridge: session restored from the store", "agent_id", out.ID)
+	return &out, nil
+}
+
+// touchStored writes a session's moved expiry to the SessionStore; a failed
+// write is logged and the session goes on (it is in memory).
+func (a *Auth) touchStored(ctx context.Context, h authHash, agentID int64, expires time.Time) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err := a.saved.SaveAgentSession(ctx, store.AgentSession{TokenHash: h, AgentID: agentID, Expires: expires}); err != nil {
+		a.log.Warn("bridge: saving the session's expiry failed", "agent_id", agentID, "error", err)
+	}
+}
+
+// forgetStored deletes a session from the SessionStore, if there is one.
+func (a *Auth) forgetStored(ctx context.Context, h authHash) {
+	if a.saved == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err := a.saved.DeleteAgentSession(ctx, h); err != nil {
+		a.log.Warn("bridge: deleting a session failed", "error", err)
+	}
 }
 
 // recheckAgent reads the session's agent from the store again; a disabled or
@@ -197,12 +315,19 @@ func (a *Auth) recheckAgent(ctx context.Context, h authHash, id int64, now time.
 // sessions ended.
 func (a *Auth) EndSessions(id int64) int {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	n := 0
 	for h, s := range a.sessions {
 		if s.agent.ID == id {
 			delete(a.sessions, h)
 			n++
+		}
+	}
+	a.mu.Unlock()
+	if a.saved != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		if _, err := a.saved.DeleteAgentSessions(ctx, id, time.Time{}); err != nil {
+			a.log.Warn("bridge: deleting the agent's stored sessions failed", "agent_id", id, "error", err)
 		}
 	}
 	return n
@@ -214,6 +339,7 @@ func (a *Auth) endSession(r *http.Request) (store.Agent, bool) {
 	if !ok {
 		return store.Agent{}, false
 	}
+	a.forgetStored(r.Context(), h)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := a.sessions[h]

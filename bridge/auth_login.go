@@ -91,7 +91,7 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.loginNotFailed(remote, at)
-	token, err := a.newSession(ag)
+	token, err := a.newSession(r.Context(), ag)
 	if err != nil {
 		a.log.Error("bridge: login", "agent", ag.Name, "err", err)
 		a.renderLogin(w, http.StatusInternalServerError, loginData{Error: authMsgUnavailable, Name: name})

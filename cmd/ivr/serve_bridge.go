@@ -51,7 +51,7 @@ func newBridge(c *cli.Context, cfg server.Config, st *store.SQLite, cat *prompts
 		leg.PortMin, leg.PortMax = uint16(lo), uint16(hi)
 	}
 	return bridge.New(bridge.Config{
-		Store: st, Auth: bridge.NewAuth(st, bridge.WithAuthLogger(log)), Prompts: cat, Leg: leg,
+		Store: st, Auth: bridge.NewAuth(st, bridge.WithAuthLogger(log), bridge.WithSessionStore(st)), Prompts: cat, Leg: leg,
 		OfferTimeout: c.Duration("agent-offer-timeout"), TURNSecret: c.String("turn-secret"), Log: log,
 	})
 }
