@@ -84,7 +84,9 @@ func received(p *testPeer) func() [][]int16 {
 func TestHandoffBridgesAudioBothWays(t *testing.T) {
 	checkLeaks(t)
 	ctx := testContext(t, 30*time.Second)
-	h := newHarness(t, 5*time.Second)
+	// An offer timeout well above any stall of a loaded -race run (one
+	// 5 s timeout expired before the accept was read).
+	h := newHarness(t, 20*time.Second)
 	ann := h.open(h.addAgent("ann"))
 	ann.available()
 
