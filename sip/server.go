@@ -44,6 +44,13 @@ type ServerConfig struct {
 	Codecs    []string
 	UserAgent string
 	Log       *slog.Logger
+	// Guard enables access control (trunk allowlist, rate limit, bans,
+	// per-source call cap; sip/guard.go). Nil with Auth nil: every source
+	// may call, as in tests.
+	Guard *GuardConfig
+	// Auth enables digest authentication and the registrar for sources
+	// that are not trunks (sip/auth.go).
+	Auth *AuthConfig
 }
 
 // Server is a SIP user agent server on UDP and TCP.
@@ -60,6 +67,7 @@ type Server struct {
 	udp   net.PacketConn
 	tcp   net.Listener
 	ready chan struct{}
+	sec   *security // nil: no access control
 
 	mu      sync.Mutex
 	calls   map[string]*InboundCall // by dialog id
@@ -96,6 +104,9 @@ func NewServer(cfg ServerConfig, h Handler) (*Server, error) {
 	srv.OnInfo(s.inDialog((*InboundCall).readInfo))
 	srv.OnUpdate(s.inDialog((*InboundCall).readUpdate))
 	srv.OnNoRoute(s.onNoRoute)
+	if err := s.initSecurity(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -120,7 +131,7 @@ func (s *Server) Listen() error {
 			}
 			return fmt.Errorf("sip: listen tcp %s: %w", s.cfg.Addr, err)
 		}
-		s.udp, s.tcp = udp, tcp
+		s.udp, s.tcp = s.guardConns(udp, tcp)
 		return s.initClient(host, bound)
 	}
 	return fmt.Errorf("sip: no port free for both UDP and TCP on %s", host)
@@ -214,6 +225,7 @@ func (s *Server) respond(req *gosip.Request, tx gosip.ServerTransaction, code in
 
 func (s *Server) respondErr(req *gosip.Request, tx gosip.ServerTransaction, err error) {
 	st := statusFor(err)
+	s.noteRefusal(req, st.Code)
 	s.respond(req, tx, st.Code, st.Reason, nil, st.headers()...)
 }
 
@@ -289,6 +301,11 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		c.readReinvite(req, tx)
 		return
 	}
+	release, ok := s.admitInvite(req, tx)
+	if !ok {
+		return
+	}
+	defer release()
 	s.respond(req, tx, 100, "Trying", nil)
 	if err := checkInvite(req); err != nil {
 		s.respondErr(req, tx, err)
