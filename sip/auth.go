@@ -30,8 +30,11 @@ import (
 // re-challenge. Replays are caught by remembering the highest nc seen per
 // nonce for the nonce's lifetime.
 
-// DefaultNonceTTL is how long a nonce is good for by default.
-const DefaultNonceTTL = 5 * time.Minute
+// Digest defaults.
+const (
+	DefaultNonceTTL = 5 * time.Minute // how long a nonce is good for
+	DefaultRealm    = "ivr"
+)
 
 // DigestUsers looks up the stored digest hash of a SIP user: HA1 =
 // H(user:realm:password) with MD5, or SHA-256 when sha256 is true, in hex.
@@ -43,7 +46,7 @@ type DigestUsers interface {
 
 // AuthConfig configures digest authentication.
 type AuthConfig struct {
-	Realm    string        // default "ivr"
+	Realm    string        // default DefaultRealm
 	Users    DigestUsers   // required
 	NonceTTL time.Duration // default DefaultNonceTTL; older nonces get stale=true
 	Secret   []byte        // nonce signing key; random when empty
@@ -85,7 +88,7 @@ func newAuthenticator(cfg AuthConfig) (*authenticator, error) {
 		return nil, errors.New("sip auth: no user store")
 	}
 	if cfg.Realm == "" {
-		cfg.Realm = "ivr"
+		cfg.Realm = DefaultRealm
 	}
 	if strings.ContainsAny(cfg.Realm, "\"\\\r\n") {
 		return nil, fmt.Errorf("sip auth: realm %q: no quotes, backslashes or line breaks", cfg.Realm)
