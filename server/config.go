@@ -30,6 +30,8 @@ type Config struct {
 	NoInputTimeout time.Duration // menu: how long to wait for a key
 	MaxCallTime    time.Duration // hard cap on a call's length
 
+	SIPSec SIPSecurity // SIP access control (server/sipsec.go)
+
 	Log *slog.Logger
 }
 
@@ -46,6 +48,7 @@ func Defaults() Config {
 		RTPTimeout:     30 * time.Second,
 		NoInputTimeout: 6 * time.Second,
 		MaxCallTime:    time.Hour,
+		SIPSec:         DefaultSIPSecurity(),
 	}
 }
 
@@ -71,6 +74,7 @@ func (c *Config) Validate() error {
 	if c.RTPTimeout <= 0 || c.NoInputTimeout <= 0 || c.MaxCallTime <= 0 {
 		errs = append(errs, errors.New("timeouts must be positive"))
 	}
+	errs = append(errs, c.SIPSec.validate()...)
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data dir must be set"))
 	}

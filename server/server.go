@@ -37,6 +37,8 @@ type Server struct {
 	active   atomic.Int64
 	draining atomic.Bool
 	ready    atomic.Bool
+
+	sipUsers sip.DigestUsers // softphone users (WithSIPUsers); nil: trunks only
 }
 
 // Option configures a Server.
@@ -76,7 +78,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if s.ports, err = media.NewPortAllocator(cfg.rtpBindAddr(), cfg.RTPLow, cfg.RTPHigh); err != nil {
 		return nil, fmt.Errorf("rtp ports: %w", err)
 	}
-	s.sip, err = sip.NewServer(sip.ServerConfig{Addr: cfg.SIPAddr, Contact: cfg.PublicAddr, Log: s.log}, s)
+	s.sip, err = sip.NewServer(s.sipSecurity(sip.ServerConfig{Addr: cfg.SIPAddr, Contact: cfg.PublicAddr, Log: s.log}), s)
 	if err != nil {
 		return nil, err
 	}
