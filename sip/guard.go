@@ -131,6 +131,7 @@ type source struct {
 	bannedUntil time.Time
 	calls       int
 	seen        time.Time
+	authOK      time.Time // last successful authentication
 }
 
 // Guard tracks sources: trunk allowlist, rate limit, failures and bans,
@@ -269,11 +270,29 @@ func (g *Guard) failLocked(s *source, now time.Time) {
 func (g *Guard) Succeeded(ip netip.Addr) {
 	g.authOK.Add(1)
 	ip = ip.Unmap()
+	now := g.cfg.Now()
 	g.mu.Lock()
-	if s := g.srcs[ip]; s != nil {
-		s.fails = 0
-	}
+	s := g.get(ip, now)
+	s.fails, s.authOK = 0, now
 	g.mu.Unlock()
+}
+
+// Challenged records that ip was sent a digest challenge: a failure,
+// unless ip authenticated successfully within the ban window (a softphone
+// or PBX placing many calls at once is challenged for each; a scanner
+// never gets past the challenge).
+func (g *Guard) Challenged(ip netip.Addr, reason string) {
+	ip = ip.Unmap()
+	now := g.cfg.Now()
+	g.mu.Lock()
+	s := g.srcs[ip]
+	recent := s != nil && !s.authOK.IsZero() && now.Sub(s.authOK) <= g.cfg.BanWindow
+	g.mu.Unlock()
+	if recent {
+		g.count(reason)
+		return
+	}
+	g.Fail(ip, reason)
 }
 
 // AcquireCall takes one of ip's concurrent call slots; false when the

@@ -117,10 +117,10 @@ func (s *Server) authenticate(req *gosip.Request, tx gosip.ServerTransaction, ip
 		g.Succeeded(ip)
 		return user, true
 	case authNone:
-		g.Fail(ip, ReasonAuthRequired)
+		g.Challenged(ip, ReasonAuthRequired)
 		s.respond(req, tx, 401, "Unauthorized", nil, s.sec.auth.challenges(ip, false)...)
 	case authStale:
-		g.Fail(ip, ReasonStaleNonce)
+		g.Challenged(ip, ReasonStaleNonce)
 		s.respond(req, tx, 401, "Unauthorized", nil, s.sec.auth.challenges(ip, true)...)
 	default:
 		g.authFail.Add(1)
