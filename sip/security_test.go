@@ -508,3 +508,86 @@ func TestMalformedFromNonTrunk(t *testing.T) {
 		t.Errorf("malformed %d, want 3", st.Rejected[ReasonMalformed])
 	}
 }
+
+func TestDigestCallOverTCP(t *testing.T) {
+	clk := newTestClock()
+	srv := secureServer(t, clk, GuardConfig{}, answerer(offer().withPort(30000), nil))
+	tests := []struct {
+		name, src, user, pw string
+		want                int
+	}{
+		{"trunk", "127.0.0.1", "trunk", "", 200},
+		{"softphone user", "127.0.0.2", "alice", "wonderland-7", 200},
+		{"wrong password", "127.0.0.3", "alice", "wrong-password", 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := NewPhone(PhoneConfig{Transport: "tcp", Local: tt.src + ":0", From: tt.user, AuthPassword: tt.pw, Log: quietLog()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if got := dialCode(t, p, srv); got != tt.want {
+				t.Errorf("status %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBannedTCPSourceIsCutOff(t *testing.T) {
+	clk := newTestClock()
+	srv := secureServer(t, clk, GuardConfig{BanAfter: 2}, answerer(offer().withPort(30000), nil))
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.66")}, Timeout: 3 * time.Second}
+	conn, err := d.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	opts := "OPTIONS sip:ivr@x SIP/2.0\r\nVia: SIP/2.0/TCP " + conn.LocalAddr().String() + ";branch=z9hG4bK-t%d\r\n" +
+		"From: <sip:x@x>;tag=1\r\nTo: <sip:ivr@x>\r\nCall-ID: t%d\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	fmt.Fprintf(conn, opts, 1, 1)
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, 4096)
+	if n, err := conn.Read(buf); err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") {
+		t.Fatalf("before the ban: %q %v", buf[:n], err)
+	}
+	ip := netip.MustParseAddr("127.0.0.66")
+	srv.Guard().Fail(ip, ReasonMalformed)
+	srv.Guard().Fail(ip, ReasonMalformed)
+	fmt.Fprintf(conn, opts, 2, 2)
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if n, err := conn.Read(buf); err == nil {
+		t.Errorf("banned source's connection answered %q", buf[:n])
+	}
+	// A new connection from it is closed at once.
+	c2, err := d.Dial("tcp", srv.Addr().String())
+	if err == nil {
+		defer c2.Close()
+		fmt.Fprintf(c2, opts, 3, 3)
+		c2.SetReadDeadline(time.Now().Add(3 * time.Second))
+		if n, err := c2.Read(buf); err == nil {
+			t.Errorf("new connection answered %q", buf[:n])
+		}
+	}
+}
+
+func TestParseTrunks(t *testing.T) {
+	tests := []struct {
+		in      []string
+		want    string
+		wantErr bool
+	}{
+		{[]string{"127.0.0.0/8", "::1"}, "[127.0.0.0/8 ::1/128]", false},
+		{[]string{"192.0.2.7", ""}, "[192.0.2.7/32]", false},
+		{[]string{"10.1.2.3/8"}, "[10.0.0.0/8]", false},
+		{[]string{"::ffff:192.0.2.1"}, "[192.0.2.1/32]", false},
+		{[]string{"example.com"}, "", true},
+		{nil, "[]", false},
+	}
+	for _, tt := range tests {
+		got, err := ParseTrunks(tt.in)
+		if (err != nil) != tt.wantErr || err == nil && fmt.Sprint(got) != tt.want {
+			t.Errorf("ParseTrunks(%q) = %v, %v; want %s", tt.in, got, err, tt.want)
+		}
+	}
+}
