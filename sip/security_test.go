@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/icholy/digest"
+
+	"github.com/supportline/ivr/store"
 )
 
 // testClock is an injectable clock.
@@ -590,4 +593,60 @@ func TestParseTrunks(t *testing.T) {
 			t.Errorf("ParseTrunks(%q) = %v, %v; want %s", tt.in, got, err, tt.want)
 		}
 	}
+}
+
+// TestRefusalTimingSimilar: with the real store, a wrong password and an
+// unknown user take about as long to refuse (the same lookup and hashing).
+func TestRefusalTimingSimilar(t *testing.T) {
+	st, err := store.Open(context.Background(), t.TempDir(), store.WithLogger(quietLog()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.AddSIPUser(context.Background(), "alice", "ivr", "wonderland-7777"); err != nil {
+		t.Fatal(err)
+	}
+	clk := newTestClock()
+	gc := GuardConfig{Trunks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, BanAfter: 10000, Rate: 10000, Burst: 10000, Now: clk.Now}
+	srv, err := NewServer(ServerConfig{Addr: "127.0.0.1:0", Log: quietLog(), Guard: &gc, Auth: &AuthConfig{Users: st}},
+		answerer(offer().withPort(30000), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-srv.Ready()
+	ua := newRawUA(t, "127.0.0.2", srv)
+	uri := "sip:" + srv.Addr().String()
+	const n = 40
+	var wrong, unknown []time.Duration
+	for i := 0; i < n; i++ {
+		for _, user := range []string{"alice", "nobody"} {
+			auth := authorize(t, ua.register(user, "", 3*time.Second), user, "not-the-password", uri, 1)
+			t0 := time.Now()
+			res := ua.register(user, auth, 3*time.Second)
+			d := time.Since(t0)
+			if statusLine(res) != "SIP/2.0 403 Forbidden" {
+				t.Fatalf("%s: %q", user, statusLine(res))
+			}
+			if user == "alice" {
+				wrong = append(wrong, d)
+			} else {
+				unknown = append(unknown, d)
+			}
+		}
+	}
+	mw, mu := median(wrong), median(unknown)
+	t.Logf("median time to 403: wrong password %v, unknown user %v", mw, mu)
+	if mw > 5*mu || mu > 5*mw {
+		t.Errorf("refusal times differ: wrong password %v, unknown user %v", mw, mu)
+	}
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
 }
