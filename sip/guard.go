@@ -3,6 +3,7 @@ package sip
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -52,6 +53,8 @@ type GuardConfig struct {
 	Now func() time.Time
 	// MaxSources bounds the table of tracked sources (default 65536).
 	MaxSources int
+	// Log gets a line for each ban (default: none).
+	Log *slog.Logger
 }
 
 // ParseTrunks parses a list of addresses and CIDR prefixes ("10.0.0.1",
@@ -104,6 +107,9 @@ func (c *GuardConfig) Validate() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
 	}
 	return nil
 }
@@ -214,14 +220,16 @@ func (g *Guard) admit(ip netip.Addr) bool {
 		s.tokens = max
 	}
 	ok := s.tokens >= 1
+	banned := false
 	if ok {
 		s.tokens--
 	} else {
-		g.failLocked(s, now)
+		banned = g.failLocked(s, now)
 	}
 	g.mu.Unlock()
 	if !ok {
 		g.count(ReasonRateLimited)
+		g.logBan(ip, banned, ReasonRateLimited)
 	}
 	return ok
 }
@@ -246,23 +254,35 @@ func (g *Guard) Fail(ip netip.Addr, reason string) {
 	}
 	now := g.cfg.Now()
 	g.mu.Lock()
-	g.failLocked(g.get(ip, now), now)
+	banned := g.failLocked(g.get(ip, now), now)
 	g.mu.Unlock()
+	g.logBan(ip, banned, reason)
 }
 
-// failLocked counts a failure and bans at the threshold; g.mu is held.
-func (g *Guard) failLocked(s *source, now time.Time) {
+// failLocked counts a failure and bans at the threshold, reporting whether
+// it did; g.mu is held.
+func (g *Guard) failLocked(s *source, now time.Time) bool {
 	if now.Before(s.bannedUntil) {
-		return
+		return false
 	}
 	if now.Sub(s.failsSince) > g.cfg.BanWindow {
 		s.fails, s.failsSince = 0, now
 	}
 	s.fails++
-	if s.fails >= g.cfg.BanAfter {
-		s.bannedUntil = now.Add(g.cfg.BanTime)
-		s.fails = 0
-		g.bans.Add(1)
+	if s.fails < g.cfg.BanAfter {
+		return false
+	}
+	s.bannedUntil = now.Add(g.cfg.BanTime)
+	s.fails = 0
+	g.bans.Add(1)
+	return true
+}
+
+// logBan logs a ban that just fell.
+func (g *Guard) logBan(ip netip.Addr, banned bool, last string) {
+	if banned {
+		g.cfg.Log.Warn("sip source banned", "source", ip.String(), "for", g.cfg.BanTime,
+			"failures", g.cfg.BanAfter, "last", last)
 	}
 }
 

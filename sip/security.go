@@ -27,6 +27,9 @@ func (s *Server) initSecurity() error {
 	if s.cfg.Guard != nil {
 		gc = *s.cfg.Guard
 	}
+	if gc.Log == nil {
+		gc.Log = s.log
+	}
 	g, err := NewGuard(gc)
 	if err != nil {
 		return err
