@@ -16,11 +16,11 @@ import (
 // sendAddr is the local address requests go out from: over UDP the
 // phone's own socket, so the far end sees the address the phone listens
 // on (what a real phone does, and what access control keys on); over TCP
-// the phone's host with any port.
+// (or TLS) the phone's host with any port.
 func (p *Phone) sendAddr() string {
 	port := p.port
-	if p.cfg.Transport == "tcp" {
-		port = 0
+	if p.cfg.Transport != "udp" {
+		port = 0 // a stream transport: any port of our host
 	}
 	return net.JoinHostPort(p.host, strconv.Itoa(port))
 }
