@@ -650,3 +650,28 @@ func median(d []time.Duration) time.Duration {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
 }
+
+func TestGuardSourceTableBounded(t *testing.T) {
+	clk := newTestClock()
+	g, err := NewGuard(GuardConfig{MaxSources: 10, BanAfter: 2, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	banned := netip.MustParseAddr("192.0.2.200")
+	g.Fail(banned, ReasonMalformed)
+	g.Fail(banned, ReasonMalformed)
+	for i := 1; i <= 9; i++ {
+		g.admit(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}))
+	}
+	if st := g.Stats(); st.Sources != 10 {
+		t.Fatalf("sources %d", st.Sources)
+	}
+	clk.Advance(2 * time.Minute) // past the ban window, within the ban
+	g.admit(netip.MustParseAddr("198.51.100.1"))
+	if st := g.Stats(); st.Sources != 2 || !g.Banned(banned) {
+		t.Errorf("after the sweep: %d sources (want the banned one and the new one), banned %v", st.Sources, g.Banned(banned))
+	}
+	if _, err := NewGuard(GuardConfig{Rate: -1}); err == nil {
+		t.Error("negative rate accepted")
+	}
+}
