@@ -183,7 +183,7 @@ func (a *authenticator) check(req *gosip.Request, ip netip.Addr) (authResult, st
 	if !ok {
 		ha1 = hexHash(newHash(), string(a.dummy), cred.Username)
 	}
-	want := hexHash(newHash(), ha1, cred.Nonce, fmt.Sprintf("%08x", cred.Nc), cred.Cnonce, "auth",
+	want := hexHash(newHash(), ha1, cred.Nonce, rawNC(h.Value(), cred.Nc), cred.Cnonce, "auth",
 		hexHash(newHash(), req.Method.String(), cred.URI))
 	match := subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(cred.Response))) == 1
 	valid := ok && match && supported && cred.QOP == "auth" && cred.Realm == a.cfg.Realm && cred.Nc > 0
@@ -194,6 +194,20 @@ func (a *authenticator) check(req *gosip.Request, ip netip.Addr) (authResult, st
 		return authStale, cred.Username
 	}
 	return authOK, cred.Username
+}
+
+// rawNC is the nc parameter as the client wrote it (the response hash
+// covers those exact 8 hex digits, in either case), else nc formatted.
+func rawNC(header string, nc int) string {
+	for _, part := range strings.Split(header, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "nc") {
+			if v = strings.Trim(strings.TrimSpace(v), `"`); len(v) == 8 {
+				return v
+			}
+		}
+	}
+	return fmt.Sprintf("%08x", nc)
 }
 
 // advance records nc for nonce; false when it is not above the last one

@@ -263,3 +263,21 @@ func median(d []time.Duration) time.Duration {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
 }
+
+func TestRawNC(t *testing.T) {
+	tests := []struct {
+		header string
+		nc     int
+		want   string
+	}{
+		{`Digest username="a", nc=0000000A, cnonce="x"`, 10, "0000000A"},
+		{`Digest username="a",nc=00000001`, 1, "00000001"},
+		{`Digest username="a", cnonce="nc=1"`, 1, "00000001"},
+		{`Digest username="a", nc=1`, 1, "00000001"},
+	}
+	for _, tt := range tests {
+		if got := rawNC(tt.header, tt.nc); got != tt.want {
+			t.Errorf("rawNC(%q) = %q, want %q", tt.header, got, tt.want)
+		}
+	}
+}
