@@ -34,6 +34,8 @@ type Config struct {
 	// shutdown goodbye and are hung up. 0 ends them at once, politely.
 	DrainTime time.Duration
 
+	SIPSec SIPSecurity // SIP access control (server/sipsec.go)
+
 	Log *slog.Logger
 }
 
@@ -51,6 +53,7 @@ func Defaults() Config {
 		NoInputTimeout: 6 * time.Second,
 		MaxCallTime:    time.Hour,
 		DrainTime:      30 * time.Second,
+		SIPSec:         DefaultSIPSecurity(),
 	}
 }
 
@@ -79,6 +82,7 @@ func (c *Config) Validate() error {
 	if c.DrainTime < 0 || c.DrainTime > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("drain time %v: want 0 to 24h", c.DrainTime))
 	}
+	errs = append(errs, c.SIPSec.validate()...)
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data dir must be set"))
 	}

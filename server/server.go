@@ -42,6 +42,8 @@ type Server struct {
 	ending   chan struct{} // closed when the drain time is over
 	stopNow  chan struct{} // closed by StopNow
 	stopOnce sync.Once
+
+	sipUsers sip.DigestUsers // softphone users (WithSIPUsers); nil: trunks only
 }
 
 // Option configures a Server.
@@ -85,7 +87,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if s.ports, err = media.NewPortAllocator(cfg.rtpBindAddr(), cfg.RTPLow, cfg.RTPHigh); err != nil {
 		return nil, fmt.Errorf("rtp ports: %w", err)
 	}
-	s.sip, err = sip.NewServer(sip.ServerConfig{Addr: cfg.SIPAddr, Contact: cfg.PublicAddr, Log: s.log}, s)
+	s.sip, err = sip.NewServer(s.sipSecurity(sip.ServerConfig{Addr: cfg.SIPAddr, Contact: cfg.PublicAddr, Log: s.log}), s)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,9 @@ type PhoneConfig struct {
 	From      string // user part of our From URI (a caller number)
 	UserAgent string
 	Log       *slog.Logger
+	// AuthUser and AuthPassword answer digest challenges (401/407) to
+	// INVITE and REGISTER; AuthUser defaults to From.
+	AuthUser, AuthPassword string
 }
 
 // Phone is a SIP user agent client: it places calls and takes the in-dialog
@@ -96,7 +99,8 @@ func (p *Phone) start() error {
 	if p.srv, err = sipgo.NewServer(p.ua, sipgo.WithServerLogger(p.log)); err != nil {
 		return fmt.Errorf("sip: phone: %w", err)
 	}
-	opts := []sipgo.ClientOption{sipgo.WithClientHostname(p.host), sipgo.WithClientLogger(p.log)}
+	opts := []sipgo.ClientOption{sipgo.WithClientHostname(p.host), sipgo.WithClientLogger(p.log),
+		sipgo.WithClientConnectionAddr(p.sendAddr())}
 	if p.client, err = sipgo.NewClient(p.ua, opts...); err != nil {
 		return fmt.Errorf("sip: phone: %w", err)
 	}
@@ -115,15 +119,19 @@ func (p *Phone) start() error {
 	p.srv.OnOptions(func(req *gosip.Request, tx gosip.ServerTransaction) {
 		_ = tx.Respond(gosip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
+	serving := &readingConn{PacketConn: p.conn, reading: make(chan struct{})}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		if p.conn != nil {
-			_ = p.srv.ServeUDP(p.conn)
+			_ = p.srv.ServeUDP(serving)
 		} else {
 			_ = p.srv.ServeTCP(p.ln)
 		}
 	}()
+	if p.conn != nil {
+		<-serving.reading // sipgo knows the socket: requests go out from it
+	}
 	return nil
 }
 
@@ -198,7 +206,7 @@ func (p *Phone) Dial(ctx context.Context, target string, local LocalMedia, progr
 	if err != nil {
 		return nil, fmt.Errorf("sip: invite: %w", err)
 	}
-	err = d.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(res *gosip.Response) error {
+	err = d.WaitAnswer(ctx, sipgo.AnswerOptions{Username: p.authUser(), Password: p.cfg.AuthPassword, OnResponse: func(res *gosip.Response) error {
 		if progress != nil && res.IsProvisional() {
 			progress(res.StatusCode, res.Reason)
 		}

@@ -45,6 +45,13 @@ type ServerConfig struct {
 	Codecs    []string
 	UserAgent string
 	Log       *slog.Logger
+	// Guard enables access control (trunk allowlist, rate limit, bans,
+	// per-source call cap; sip/guard.go). Nil with Auth nil: every source
+	// may call, as in tests.
+	Guard *GuardConfig
+	// Auth enables digest authentication and the registrar for sources
+	// that are not trunks (sip/auth.go).
+	Auth *AuthConfig
 }
 
 // Server is a SIP user agent server on UDP and TCP.
@@ -61,6 +68,7 @@ type Server struct {
 	udp   net.PacketConn
 	tcp   net.Listener
 	ready chan struct{}
+	sec   *security // nil: no access control
 
 	draining atomic.Bool // Drain was called: OPTIONS and new INVITEs get 503
 
@@ -99,6 +107,9 @@ func NewServer(cfg ServerConfig, h Handler) (*Server, error) {
 	srv.OnInfo(s.inDialog((*InboundCall).readInfo))
 	srv.OnUpdate(s.inDialog((*InboundCall).readUpdate))
 	srv.OnNoRoute(s.onNoRoute)
+	if err := s.initSecurity(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -123,7 +134,7 @@ func (s *Server) Listen() error {
 			}
 			return fmt.Errorf("sip: listen tcp %s: %w", s.cfg.Addr, err)
 		}
-		s.udp, s.tcp = udp, tcp
+		s.udp, s.tcp = s.guardConns(udp, tcp)
 		return s.initClient(host, bound)
 	}
 	return fmt.Errorf("sip: no port free for both UDP and TCP on %s", host)
@@ -217,6 +228,7 @@ func (s *Server) respond(req *gosip.Request, tx gosip.ServerTransaction, code in
 
 func (s *Server) respondErr(req *gosip.Request, tx gosip.ServerTransaction, err error) {
 	st := statusFor(err)
+	s.noteRefusal(req, st.Code)
 	s.respond(req, tx, st.Code, st.Reason, nil, st.headers()...)
 }
 
@@ -301,6 +313,11 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		c.readReinvite(req, tx)
 		return
 	}
+	release, ok := s.admitInvite(req, tx)
+	if !ok {
+		return
+	}
+	defer release()
 	s.respond(req, tx, 100, "Trying", nil)
 	if s.draining.Load() {
 		s.respondErr(req, tx, ErrShuttingDown)

@@ -103,7 +103,7 @@ func newEnv(cfg Config, script *Script, events EventSink) (*env, error) {
 	if e.ports, err = media.NewPortAllocator(e.addr, cfg.RTPLow, cfg.RTPHigh); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	e.phone, err = sip.NewPhone(sip.PhoneConfig{Transport: cfg.Transport, Local: cfg.Local, From: cfg.From, Log: cfg.Log})
+	e.phone, err = sip.NewPhone(phoneConfig(cfg))
 	if err != nil {
 		return nil, err
 	}

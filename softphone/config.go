@@ -59,6 +59,9 @@ type Config struct {
 	// JitterDelay is the receive playout delay (media default when zero).
 	// Audio start times and response_ms include it.
 	JitterDelay time.Duration
+	// AuthUser and AuthPassword answer SIP digest challenges (a softphone
+	// user of `ivr sipusers`); AuthUser defaults to From.
+	AuthUser, AuthPassword string
 	// Progress, when set, is called about once a second during Load.
 	Progress func(LoadProgress)
 	Log      *slog.Logger

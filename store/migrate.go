@@ -104,6 +104,17 @@ var migrations = []migration{
 		) STRICT`,
 		`CREATE INDEX agent_sessions_agent ON agent_sessions(agent_id)`,
 	)},
+	{4, "sip users", sqlSteps(
+		`CREATE TABLE sip_users (
+			id         INTEGER PRIMARY KEY,
+			name       TEXT    NOT NULL UNIQUE,
+			realm      TEXT    NOT NULL,
+			ha1_md5    TEXT    NOT NULL,
+			ha1_sha256 TEXT    NOT NULL,
+			disabled   INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+			created_at INTEGER NOT NULL
+		) STRICT`,
+	)},
 }
 
 // migrate brings the schema to the last version of ms, each migration in its

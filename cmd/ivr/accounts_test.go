@@ -25,7 +25,7 @@ func runIVR(t *testing.T, stdin string, args ...string) (string, string, error) 
 	var out, errOut bytes.Buffer
 	app := &cli.App{
 		Name:           "ivr",
-		Commands:       []*cli.Command{accountsCommand(), agentsCommand(), callsCommand()},
+		Commands:       []*cli.Command{accountsCommand(), agentsCommand(), callsCommand(), sipUsersCommand()},
 		Reader:         strings.NewReader(stdin),
 		Writer:         &out,
 		ErrWriter:      &errOut,

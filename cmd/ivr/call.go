@@ -28,7 +28,7 @@ func callCommand() *cli.Command {
 			"  wait-silence [TIMEOUT]   until the far end spoke and was then quiet for 700 ms (default 30 s)\n" +
 			"  hangup\n" +
 			"Without a script (or after its last step) the call lasts until the far end hangs up or --duration.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Value: "tester", Usage: "user part of our From URI (caller number)"},
 			&cli.StringFlag{Name: "transport", Value: "udp", Usage: "SIP transport: udp or tcp"},
 			&cli.StringFlag{Name: "codec", Value: "pcmu", Usage: "the codec offered: pcmu or pcma"},
@@ -47,7 +47,7 @@ func callCommand() *cli.Command {
 			&cli.IntFlag{Name: "calls", Value: 1, Usage: "run N calls concurrently (load), one SIP socket"},
 			&cli.Float64Flag{Name: "rate", Value: 10, Usage: "with --calls: calls started per second (0: all at once)"},
 			&cli.BoolFlag{Name: "verbose", Usage: "debug logs on stderr"},
-		},
+		}, callAuthFlags()...),
 		Action: runCall,
 	}
 }
@@ -68,6 +68,10 @@ func runCall(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if done, err := registerFirst(ctx, c, cfg); done || err != nil {
+		return err
+	}
+	defer unregister(c, cfg)
 	epoch := time.Now()
 	if n := c.Int("calls"); n > 1 {
 		return runLoad(ctx, c, cfg, script, n, epoch)
@@ -94,7 +98,7 @@ func callConfig(c *cli.Context) (softphone.Config, error) {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	quietLibrary(log)
-	return softphone.Config{
+	return callAuth(c, softphone.Config{
 		Target:            c.Args().First(),
 		From:              c.String("from"),
 		Transport:         c.String("transport"),
@@ -111,7 +115,7 @@ func callConfig(c *cli.Context) (softphone.Config, error) {
 		Record:            c.String("record"),
 		ActivityThreshold: c.Float64("activity-threshold"),
 		Log:               log,
-	}, nil
+	})
 }
 
 func runLoad(ctx context.Context, c *cli.Context, cfg softphone.Config, script *softphone.Script, n int, epoch time.Time) error {

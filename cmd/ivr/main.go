@@ -20,6 +20,7 @@ func main() {
 			accountsCommand(),
 			callsCommand(),
 			agentsCommand(),
+			sipUsersCommand(),
 			botCommand(),
 		},
 	}

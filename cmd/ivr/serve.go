@@ -55,6 +55,7 @@ func serveCommand() *cli.Command {
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"IVR_LOG_LEVEL"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json", EnvVars: []string{"IVR_LOG_FORMAT"}}),
 	}
+	flags = append(flags, sipSecFlags()...)
 	return &cli.Command{
 		Name:   "serve",
 		Usage:  "answer SIP calls (UDP and TCP) with the IVR",
@@ -130,6 +131,9 @@ func runServe(c *cli.Context) error {
 	if cfg.RTPLow, cfg.RTPHigh, err = parseRange(c.String("rtp-ports")); err != nil {
 		return err
 	}
+	if err := sipSecConfig(c, &cfg); err != nil {
+		return err
+	}
 	st, err := store.Open(c.Context, cfg.DataDir, store.WithLogger(log))
 	if err != nil {
 		return err
@@ -157,7 +161,7 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := []server.Option{server.WithPrompts(cat), server.WithHTTPHandler(br.Handler())}
+	opts := []server.Option{server.WithPrompts(cat), server.WithHTTPHandler(br.Handler()), server.WithSIPUsers(st)}
 	if c.Bool("asr") {
 		rec, err := asr.NewSphinx(asr.SphinxConfig{
 			ModelDir: c.String("asr-model-dir"),
