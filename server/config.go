@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/supportline/ivr/sip"
 )
 
 // Config is the server's whole configuration, filled in cmd from flags,
@@ -29,6 +31,11 @@ type Config struct {
 	RTPTimeout     time.Duration // no RTP for this long hangs a call up
 	NoInputTimeout time.Duration // menu: how long to wait for a key
 	MaxCallTime    time.Duration // hard cap on a call's length
+
+	// SIP over TLS and SRTP (srtp.go): SIPTLSAddr empty is no TLS listener.
+	SIPTLSAddr, SIPTLSCert, SIPTLSKey string
+	SRTP                              sip.SRTPPolicy
+	SRTPInsecureSignalling            bool // take SDES keys over UDP/TCP too
 
 	Log *slog.Logger
 }
@@ -71,6 +78,7 @@ func (c *Config) Validate() error {
 	if c.RTPTimeout <= 0 || c.NoInputTimeout <= 0 || c.MaxCallTime <= 0 {
 		errs = append(errs, errors.New("timeouts must be positive"))
 	}
+	errs = append(errs, c.validateTLS()...)
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data dir must be set"))
 	}

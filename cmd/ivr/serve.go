@@ -54,6 +54,7 @@ func serveCommand() *cli.Command {
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"IVR_LOG_LEVEL"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json", EnvVars: []string{"IVR_LOG_FORMAT"}}),
 	}
+	flags = append(flags, tlsFlags()...)
 	return &cli.Command{
 		Name:   "serve",
 		Usage:  "answer SIP calls (UDP and TCP) with the IVR",
@@ -125,6 +126,9 @@ func runServe(c *cli.Context) error {
 	cfg.MaxCallTime = c.Duration("max-call-time")
 	cfg.Log = log
 	if cfg.RTPLow, cfg.RTPHigh, err = parseRange(c.String("rtp-ports")); err != nil {
+		return err
+	}
+	if err := applyTLSFlags(c, &cfg); err != nil {
 		return err
 	}
 	st, err := store.Open(c.Context, cfg.DataDir, store.WithLogger(log))
