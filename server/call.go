@@ -113,6 +113,7 @@ func (c *call) run() {
 	err = g.Wait()
 	c.stopPrompt()
 	st := c.sess.Stats()
+	c.logSRTP(st)
 	c.log.Info("call ended", "cause", endCause(c.ic.Context(), err), "duration", time.Since(start).Round(time.Millisecond),
 		"rtp_sent", st.PacketsSent, "rtp_received", st.PacketsReceived, "rtp_lost", st.Lost,
 		"garbage", st.Garbage, "max_send_gap", st.MaxSendGap,

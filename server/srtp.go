@@ -76,3 +76,13 @@ func (c *call) packetCrypto() media.PacketCrypto {
 	}
 	return c.srtp
 }
+
+// logSRTP reports an SRTP call's dropped packets when it ends (the
+// ivr_srtp_* metrics of docs/tls.md).
+func (c *call) logSRTP(st media.Stats) {
+	if c.srtp == nil {
+		return
+	}
+	c.log.Info("srtp stats", "suite", string(c.srtp.Suite()), "auth_failures", st.SRTPAuthFailures,
+		"replays", st.SRTPReplays)
+}
