@@ -118,21 +118,30 @@ func TestSRTPOverTLSOnTheWire(t *testing.T) {
 	t.Run("menu", srtpOnTheWire) // a subtest: the server's cleanup runs before the leak check
 }
 
-func srtpOnTheWire(t *testing.T) {
-	pki := testcert.New(t, "server")
-	srv, logs := startServer(t, withTLS(t, pki))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+// srtpCaller is a test caller over TLS with SRTP whose media goes through
+// a wireRelay.
+type srtpCaller struct {
+	phone  *sip.Phone
+	call   *sip.OutboundCall
+	local  sip.LocalMedia
+	keys   media.SRTPKeys
+	crypto *media.SRTP
+	sess   *media.Session
+	rec    *recorder
+	relay  *wireRelay
+	done   chan error
+}
 
+func dialSRTP(t *testing.T, ctx context.Context, srv *Server, pki testcert.Files) *srtpCaller {
+	t.Helper()
 	conf, err := sip.ClientTLS(pki.CA)
 	if err != nil {
 		t.Fatal(err)
 	}
-	phone, err := sip.NewPhone(sip.PhoneConfig{Transport: "tls", TLS: conf, From: "15550100", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
+	c := &srtpCaller{rec: &recorder{}, done: make(chan error, 1)}
+	if c.phone, err = sip.NewPhone(sip.PhoneConfig{Transport: "tls", TLS: conf, From: "15550100", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
 		t.Fatal(err)
 	}
-	defer phone.Close()
 	ports, err := media.NewPortAllocator(netip.MustParseAddr("127.0.0.1"), 33000, 33998)
 	if err != nil {
 		t.Fatal(err)
@@ -141,65 +150,95 @@ func srtpOnTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	relay := newWireRelay(t, pair.RTPAddr())
+	c.relay = newWireRelay(t, pair.RTPAddr())
 	offered, err := sip.NewCryptoOffer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	local := sip.LocalMedia{Addr: netip.MustParseAddr("127.0.0.1"), Port: int(relay.addr().Port()), Crypto: offered,
+	c.local = sip.LocalMedia{Addr: netip.MustParseAddr("127.0.0.1"), Port: int(c.relay.addr().Port()), Crypto: offered,
 		Formats: []sip.Format{{PayloadType: 0, Name: "PCMU", ClockRate: 8000}, {PayloadType: 101, Name: "telephone-event", ClockRate: 8000, Fmtp: "0-16"}}}
-	call, err := phone.Dial(ctx, "sip:ivr@"+srv.sip.TLSAddr().String()+";transport=tls", local, nil)
-	if err != nil {
+	if c.call, err = c.phone.Dial(ctx, "sip:ivr@"+srv.sip.TLSAddr().String()+";transport=tls", c.local, nil); err != nil {
 		pair.Close()
 		t.Fatal(err)
 	}
-	keys, err := sip.AcceptCryptoAnswer(offered, call.Answer)
+	keys, err := sip.AcceptCryptoAnswer(offered, c.call.Answer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	relay.server = call.Answer.RTPAddr()
-	go relay.run()
-	defer relay.close()
-	mk := media.SRTPKeys{Suite: media.SRTPSuite(keys.Suite), Local: keys.LocalKey, Remote: keys.RemoteKey}
-	crypto, err := media.NewSRTP(mk)
+	c.relay.server = c.call.Answer.RTPAddr()
+	go c.relay.run()
+	c.keys = media.SRTPKeys{Suite: media.SRTPSuite(keys.Suite), Local: keys.LocalKey, Remote: keys.RemoteKey}
+	if c.crypto, err = media.NewSRTP(c.keys); err != nil {
+		t.Fatal(err)
+	}
+	c.sess, err = media.NewSession(media.SessionConfig{Ports: pair, Remote: c.relay.addr(), Codec: media.PCMU, EventPT: 101, Sink: c.rec, Crypto: c.crypto})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{}
-	sess, err := media.NewSession(media.SessionConfig{Ports: pair, Remote: relay.addr(), Codec: media.PCMU, EventPT: 101, Sink: rec, Crypto: crypto})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- sess.Run(call.Context()) }()
-	defer func() { call.Hangup(context.Background()); <-done; sess.Close() }()
+	go func() { c.done <- c.sess.Run(c.call.Context()) }()
+	return c
+}
 
-	for rec.voiced() < 1.5 { // the welcome prompt, decrypted
+func (c *srtpCaller) close() {
+	c.call.Hangup(context.Background())
+	<-c.done
+	c.sess.Close()
+	c.relay.close()
+	c.phone.Close()
+}
+
+// waitVoiced waits until the caller heard secs of prompt audio.
+func (c *srtpCaller) waitVoiced(t *testing.T, ctx context.Context, secs float64) {
+	t.Helper()
+	for v := c.rec.voiced(); v < secs; v = c.rec.voiced() {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("no prompt audio over SRTP (%.1f s voiced)", rec.voiced())
+			t.Fatalf("heard %.1f s of prompt audio over SRTP, want %.1f", v, secs)
 		case <-time.After(50 * time.Millisecond): // bounded poll of the recording
 		}
 	}
-	relay.inject(t, 20)
-	if err := sess.SendDTMF(ctx, "1", 120*time.Millisecond, 80*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
+}
+
+// waitBye waits for the server's BYE.
+func (c *srtpCaller) waitBye(t *testing.T, ctx context.Context) {
+	t.Helper()
 	select {
-	case <-call.Context().Done():
-		if !errors.Is(context.Cause(call.Context()), sip.ErrRemoteHangup) {
-			t.Errorf("call ended by %v, want the server's BYE after the menu", context.Cause(call.Context()))
+	case <-c.call.Context().Done():
+		if !errors.Is(context.Cause(c.call.Context()), sip.ErrRemoteHangup) {
+			t.Errorf("call ended by %v, want the server's BYE after the menu", context.Cause(c.call.Context()))
 		}
 	case <-ctx.Done():
 		t.Fatal("the server did not finish the menu and hang up")
 	}
-	for !strings.Contains(logs.String(), "srtp stats") { // logged once the server's call has ended
+}
+
+// waitLog waits for the server to log want.
+func waitLog(t *testing.T, ctx context.Context, logs *logBuffer, want string) {
+	t.Helper()
+	for !strings.Contains(logs.String(), want) {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("the server did not log the call's SRTP stats:\n%s", logs.String())
+			t.Fatalf("server log lacks %q:\n%s", want, logs.String())
 		case <-time.After(50 * time.Millisecond): // bounded poll of the log
 		}
 	}
+}
+
+func srtpOnTheWire(t *testing.T) {
+	pki := testcert.New(t, "server")
+	srv, logs := startServer(t, withTLS(t, pki))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := dialSRTP(t, ctx, srv, pki)
+	defer c.close()
+	relay, sess, rec := c.relay, c.sess, c.rec
+	c.waitVoiced(t, ctx, 1.5) // the welcome prompt, decrypted
+	relay.inject(t, 20)
+	if err := sess.SendDTMF(ctx, "1", 120*time.Millisecond, 80*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	c.waitBye(t, ctx)
+	waitLog(t, ctx, logs, "srtp stats") // logged once the server's call has ended
 	out := logs.String()
 	for _, want := range []string{"digit=1 source=rfc4733", "SRTP packet failed authentication", "suite=AES_CM_128_HMAC_SHA1_80 auth_failures=20 replays=20"} {
 		if !strings.Contains(out, want) {
@@ -209,7 +248,7 @@ func srtpOnTheWire(t *testing.T) {
 	if v := rec.voiced(); v < 3 {
 		t.Errorf("heard %.1f s of prompts, want welcome, the balance and goodbye", v)
 	}
-	checkWire(t, relay, mk)
+	checkWire(t, relay, c.keys)
 }
 
 // checkWire checks the captured packets: every audio packet carries an
@@ -330,5 +369,58 @@ func TestTLSConfigStartupErrors(t *testing.T) {
 				t.Errorf("New: %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestSRTPReinviteNewKeys: hold, then resume with a new key, over TLS and
+// SRTP: the server keeps its own key, takes the caller's new one (RFC 4568
+// §7.1.4), and the key press sent under the new key works the menu.
+func TestSRTPReinviteNewKeys(t *testing.T) {
+	pki := testcert.New(t, "server")
+	srv, logs := startServer(t, withTLS(t, pki))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := dialSRTP(t, ctx, srv, pki)
+	defer c.close()
+	c.waitVoiced(t, ctx, 1)
+
+	hold := c.local
+	hold.Direction = sip.SendOnly
+	answer, err := c.call.Reinvite(ctx, hold)
+	if err != nil {
+		t.Fatalf("hold: %v", err)
+	}
+	if answer.Direction != sip.RecvOnly || !answer.Secure() {
+		t.Errorf("hold answer %v %s, want recvonly RTP/SAVP", answer.Direction, answer.Proto)
+	}
+	waitLog(t, ctx, logs, "hold=true")
+
+	resume := c.local
+	if resume.Crypto, err = sip.NewCryptoOffer(); err != nil {
+		t.Fatal(err)
+	}
+	if answer, err = c.call.Reinvite(ctx, resume); err != nil {
+		t.Fatalf("resume with new keys: %v", err)
+	}
+	keys, err := sip.AcceptCryptoAnswer(resume.Crypto, answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(keys.RemoteKey, c.keys.Remote) {
+		t.Errorf("the server changed its key on a re-INVITE with the same suite")
+	}
+	if err := c.crypto.Rekey(media.SRTPKeys{Suite: media.SRTPSuite(keys.Suite), Local: keys.LocalKey, Remote: keys.RemoteKey}); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, ctx, logs, "hold=false")
+	heard := c.rec.voiced()
+	c.waitVoiced(t, ctx, heard+0.5) // prompts again after the resume
+	if err := c.sess.SendDTMF(ctx, "1", 120*time.Millisecond, 80*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	c.waitBye(t, ctx)
+	waitLog(t, ctx, logs, "srtp stats")
+	if !strings.Contains(logs.String(), "digit=1 source=rfc4733") {
+		t.Errorf("the key press under the new key was not taken:\n%s", logs.String())
 	}
 }
