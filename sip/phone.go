@@ -186,7 +186,7 @@ func (p *Phone) Dial(ctx context.Context, target string, local LocalMedia, progr
 	if err := gosip.ParseUri(target, &uri); err != nil {
 		return nil, fmt.Errorf("sip: target %q: %w", target, err)
 	}
-	if p.cfg.Transport != "udp" && uri.Scheme != "sips" {
+	if p.cfg.Transport != "udp" {
 		if uri.UriParams == nil {
 			uri.UriParams = gosip.NewParams()
 		}

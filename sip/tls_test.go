@@ -325,3 +325,23 @@ func (p *Phone) dialRaw(ctx context.Context, target string, body []byte) (*Outbo
 	p.mu.Unlock()
 	return c, d.Ack(ctx)
 }
+
+// TestSIPSContact: an INVITE to a sips: URI is answered with a sips:
+// Contact on the TLS listener (RFC 3261 §8.1.1.8).
+func TestSIPSContact(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv, pki := startTLSServer(t, answerer(LocalMedia{Addr: netip.MustParseAddr("127.0.0.1"), Port: 30000}, nil), nil)
+	call, err := newTLSPhone(t, pki.CA).Dial(ctx, "sips:ivr@"+srv.TLSAddr().String(), offer(pcmu), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer call.Hangup(ctx)
+	contact := call.dialog.InviteResponse.Contact().Address
+	if contact.Scheme != "sips" {
+		t.Errorf("Contact %s, want sips:", contact.String())
+	}
+	if via := call.dialog.InviteResponse.Via(); via == nil || !strings.EqualFold(via.Transport, "TLS") {
+		t.Errorf("Via %v, want SIP/2.0/TLS", via)
+	}
+}
