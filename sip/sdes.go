@@ -115,7 +115,8 @@ func cryptoLines(m *Media) []string {
 func ParseCrypto(v string) (Crypto, error) {
 	fields := strings.Fields(v)
 	if len(fields) < 3 {
-		return Crypto{}, fmt.Errorf("crypto %q: want TAG SUITE inline:KEY", v)
+		// Not %q of v: a malformed line may still hold a key, which must not reach a log.
+		return Crypto{}, fmt.Errorf("crypto line has %d fields: want TAG SUITE inline:KEY", len(fields))
 	}
 	tag, err := strconv.Atoi(fields[0])
 	if err != nil || tag < 0 || tag > 999999999 {
@@ -143,7 +144,7 @@ func ParseCrypto(v string) (Crypto, error) {
 func parseKeyParam(p string) ([]byte, error) {
 	method, info, ok := strings.Cut(p, ":")
 	if !ok || !strings.EqualFold(method, "inline") {
-		return nil, fmt.Errorf("key method %q: want inline", method)
+		return nil, errors.New("key method: want inline") // the parameter itself may be a key: not echoed
 	}
 	parts := strings.Split(info, "|")
 	key, err := base64.StdEncoding.DecodeString(parts[0])
