@@ -221,6 +221,8 @@ func TestMalformedCrypto(t *testing.T) {
 		{"not inline", "1 AES_CM_128_HMAC_SHA1_80 uri:http://x/" + key, "want inline"},
 		{"no key", "1 AES_CM_128_HMAC_SHA1_80", "want TAG SUITE"},
 		{"bad tag", "x AES_CM_128_HMAC_SHA1_80 inline:" + key, "tag"},
+		{"bare key", "1 AES_CM_128_HMAC_SHA1_80 " + key, "want inline"},
+		{"two fields", "1 inline:" + key, "2 fields"},
 		{"no crypto", "", "without a=crypto"},
 	}
 	phone := newPhone(t, "udp")
@@ -235,6 +237,9 @@ func TestMalformedCrypto(t *testing.T) {
 			var se *StatusError
 			if !errors.As(err, &se) || se.Code != 488 || !strings.Contains(se.Warning, tt.want) {
 				t.Errorf("got %v, want 488 with Warning containing %q", err, tt.want)
+			}
+			if se != nil && strings.Contains(se.Warning, key[:16]) {
+				t.Errorf("Warning echoes key material: %s", se.Warning)
 			}
 		})
 	}
