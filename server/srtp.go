@@ -19,7 +19,7 @@ func (c *Config) sipConfig(log *slog.Logger) (sip.ServerConfig, error) {
 		return sc, nil
 	}
 	var err error
-	if sc.TLS, err = sip.LoadServerTLS(c.SIPTLSCert, c.SIPTLSKey); err != nil {
+	if sc.TLS, err = sip.LoadServerTLS(c.SIPTLSCert, c.SIPTLSKey, log); err != nil {
 		return sc, fmt.Errorf("--sip-tls-cert/--sip-tls-key: %w", err)
 	}
 	return sc, nil

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -37,20 +38,24 @@ var tlsCipherSuites = []uint16{
 
 // LoadServerTLS reads a PEM certificate chain and its private key for the
 // TLS listener. A missing or unreadable file, or a key that does not match
-// the certificate, is an error naming the files. The certificate is read
-// once: replacing it takes a restart.
-func LoadServerTLS(certFile, keyFile string) (*tls.Config, error) {
+// the certificate, is an error naming the files. The files are checked
+// again every 10 s on a handshake and a renewed certificate is used for new
+// connections (tls_reload.go); log (nil: slog.Default) gets that news.
+func LoadServerTLS(certFile, keyFile string, log *slog.Logger) (*tls.Config, error) {
 	if certFile == "" || keyFile == "" {
 		return nil, fmt.Errorf("%w: a TLS listener needs both a certificate and a key file", ErrTLSConfig)
 	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if log == nil {
+		log = slog.Default()
+	}
+	r, err := newCertReloader(certFile, keyFile, log)
 	if err != nil {
-		return nil, fmt.Errorf("%w: certificate %s, key %s: %w", ErrTLSConfig, certFile, keyFile, err)
+		return nil, err
 	}
 	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS12,
-		CipherSuites: tlsCipherSuites,
+		GetCertificate: r.getCertificate,
+		MinVersion:     tls.VersionTLS12,
+		CipherSuites:   tlsCipherSuites,
 	}, nil
 }
 

@@ -3,6 +3,7 @@ package sip
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"net/netip"
@@ -22,7 +23,7 @@ import (
 func startTLSServer(t *testing.T, h Handler, mod func(*ServerConfig)) (*Server, testcert.Files) {
 	t.Helper()
 	pki := testcert.New(t, "sip")
-	conf, err := LoadServerTLS(pki.Cert, pki.Key)
+	conf, err := LoadServerTLS(pki.Cert, pki.Key, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +286,7 @@ func TestTLSConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := LoadServerTLS(tt.cert, tt.key)
+			_, err := LoadServerTLS(tt.cert, tt.key, nil)
 			if !errors.Is(err, ErrTLSConfig) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err %v, want %q", err, tt.want)
 			}
@@ -348,5 +349,61 @@ func TestSIPSContact(t *testing.T) {
 	}
 	if via := call.dialog.InviteResponse.Via(); via == nil || !strings.EqualFold(via.Transport, "TLS") {
 		t.Errorf("Via %v, want SIP/2.0/TLS", via)
+	}
+}
+
+// TestCertReload: a renewed certificate is served after the next check; a
+// broken renewal keeps the old one.
+func TestCertReload(t *testing.T) {
+	a, b := testcert.New(t, "a"), testcert.New(t, "b")
+	dir := t.TempDir()
+	cert, key := dir+"/cert.pem", dir+"/key.pem"
+	cp := func(from, to string) {
+		t.Helper()
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cp(a.Cert, cert)
+	cp(a.Key, key)
+	r, err := newCertReloader(cert, key, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := func() []byte {
+		t.Helper()
+		r.mu.Lock()
+		r.checked = time.Time{} // the check period is over
+		r.mu.Unlock()
+		c, err := r.getCertificate(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Certificate[0]
+	}
+	want := func(files testcert.Files) []byte {
+		t.Helper()
+		c, err := tls.LoadX509KeyPair(files.Cert, files.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Certificate[0]
+	}
+	if !bytes.Equal(leaf(), want(a)) {
+		t.Fatal("not serving the first certificate")
+	}
+	cp(b.Cert, cert)
+	cp(b.Key, key)
+	os.Chtimes(cert, time.Now(), time.Now().Add(time.Second)) // a new stamp even on a coarse clock
+	if !bytes.Equal(leaf(), want(b)) {
+		t.Error("renewed certificate not served")
+	}
+	os.WriteFile(cert, []byte("half-written"), 0o600)
+	if !bytes.Equal(leaf(), want(b)) {
+		t.Error("a broken renewal replaced the working certificate")
 	}
 }
