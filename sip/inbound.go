@@ -407,11 +407,9 @@ func (c *InboundCall) answerOffer(req *gosip.Request) (*gosip.Response, *Media, 
 		if err != nil {
 			return nil, nil, err
 		}
-		sdes, err := c.srv.negotiateSRTP(req, offer, c.sdes, true)
-		if err != nil {
+		if local.Crypto, err = c.reofferSRTP(req, offer); err != nil {
 			return nil, nil, err
 		}
-		c.sdes, local.Crypto = sdes, sdes.answerCrypto()
 		local.Formats = formats
 		local.Direction = offer.Direction.Reverse()
 		if offer.Addr.IsUnspecified() && local.Direction.Sends() {

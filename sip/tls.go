@@ -187,3 +187,15 @@ func phoneUAOptions(cfg PhoneConfig) []sipgo.UserAgentOption {
 	}
 	return []sipgo.UserAgentOption{sipgo.WithUserAgenTLSConfig(conf)}
 }
+
+// reofferSRTP takes the SDES part of a re-INVITE or UPDATE offer (c.mu
+// held): the call's keys change as negotiated, and the returned crypto
+// line goes into the answer.
+func (c *InboundCall) reofferSRTP(req *gosip.Request, offer *Media) ([]Crypto, error) {
+	sdes, err := c.srv.negotiateSRTP(req, offer, c.sdes, true)
+	if err != nil {
+		return nil, err
+	}
+	c.sdes = sdes
+	return sdes.answerCrypto(), nil
+}
