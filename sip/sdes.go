@@ -120,11 +120,11 @@ func ParseCrypto(v string) (Crypto, error) {
 	}
 	tag, err := strconv.Atoi(fields[0])
 	if err != nil || tag < 0 || tag > 999999999 {
-		return Crypto{}, fmt.Errorf("crypto tag %q: want 1 to 9 digits", fields[0])
+		return Crypto{}, fmt.Errorf("crypto tag %s: want 1 to 9 digits", safeToken(fields[0]))
 	}
 	c := Crypto{Tag: tag, Suite: strings.ToUpper(fields[1])}
 	if c.Suite != SuiteAES128SHA1_80 && c.Suite != SuiteAES128SHA1_32 {
-		return c, fmt.Errorf("crypto tag %d: unsupported suite %s", tag, fields[1])
+		return c, fmt.Errorf("crypto tag %d: unsupported suite %s", tag, safeToken(fields[1]))
 	}
 	if strings.Contains(fields[2], ";") {
 		return c, fmt.Errorf("crypto tag %d: more than one key (MKI) is not supported", tag)
@@ -134,7 +134,7 @@ func ParseCrypto(v string) (Crypto, error) {
 	}
 	for _, p := range fields[3:] {
 		if !strings.HasPrefix(strings.ToUpper(p), "WSH=") { // a window size hint may be ignored (§6.3.7)
-			return c, fmt.Errorf("crypto tag %d: session parameter %s is not supported", tag, p)
+			return c, fmt.Errorf("crypto tag %d: session parameter %s is not supported", tag, safeToken(p))
 		}
 	}
 	return c, nil
@@ -175,13 +175,13 @@ func checkLifetime(s string) error {
 	if exp, ok := strings.CutPrefix(s, "2^"); ok {
 		e, err := strconv.ParseUint(exp, 10, 8)
 		if err != nil || e > 63 {
-			return fmt.Errorf("lifetime %q is not a number", s)
+			return fmt.Errorf("lifetime %s is not a number", safeToken(s))
 		}
 		n = 1 << e
 	} else {
 		var err error
 		if n, err = strconv.ParseUint(s, 10, 64); err != nil {
-			return fmt.Errorf("lifetime %q is not a number", s)
+			return fmt.Errorf("lifetime %s is not a number", safeToken(s))
 		}
 	}
 	if n < minLifetime {
@@ -292,4 +292,20 @@ func AcceptCryptoAnswer(offered []Crypto, answer *Media) (*SDES, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: answer tag %d %s was not offered", ErrSRTP, c.Tag, c.Suite)
+}
+
+// safeToken is s for an error message when it looks like a suite name,
+// parameter or number (at most 24 letters, digits and _=^), else a
+// placeholder: a malformed line may carry a key where a name belongs, and
+// errors reach the log and the Warning header.
+func safeToken(s string) string {
+	if len(s) == 0 || len(s) > 24 {
+		return "(unreadable)"
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("_=^", r)) {
+			return "(unreadable)"
+		}
+	}
+	return s
 }
