@@ -188,6 +188,12 @@ func (s *Session) readLoop(ctx context.Context) {
 func (s *Session) receive(b []byte, src netip.AddrPort, now time.Time, p *rtpPacket) {
 	since := now.Sub(s.epoch)
 	arrival := uint32(since / (time.Second / SampleRate)) // RFC 3550 A.8: arrival in timestamp units
+	if s.cfg.Crypto != nil {
+		var ok bool
+		if b, ok = s.unprotect(b); !ok {
+			return
+		}
+	}
 	s.recvMu.Lock()
 	if !parseRTP(b, p) || !s.rx.valid(p) {
 		s.rx.garbage++

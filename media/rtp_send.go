@@ -266,7 +266,13 @@ func (sd *sender) audioPayload() []byte {
 func (sd *sender) send(marker bool, pt uint8, ts uint32, pkt []byte) {
 	putRTPHeader(pkt, marker, pt, sd.seq, ts, sd.ssrc)
 	sd.seq++
-	_, err := sd.s.conn.WriteToUDPAddrPort(pkt, *sd.s.remote.Load())
+	wire, err := pkt, error(nil)
+	if sd.s.cfg.Crypto != nil {
+		wire, err = sd.s.cfg.Crypto.Protect(pkt)
+	}
+	if err == nil {
+		_, err = sd.s.conn.WriteToUDPAddrPort(wire, *sd.s.remote.Load())
+	}
 	now := time.Now()
 	st := &sd.s.sendStats
 	sd.s.sendMu.Lock()

@@ -32,7 +32,18 @@ type SessionConfig struct {
 	// called from the session's pacing goroutine, so it must return quickly
 	// (hand slow work to another goroutine) and must not keep the slice.
 	Sink PCM16Writer
-	Log  *slog.Logger
+	// Crypto, when set, protects every packet sent and unprotects every
+	// packet received (SRTP, see NewSRTP); nil is plain RTP.
+	Crypto PacketCrypto
+	Log    *slog.Logger
+}
+
+// PacketCrypto transforms RTP packets on the wire (SRTP). Protect is called
+// only from the pacing loop and Unprotect only from the read loop; the
+// slices they return are valid until their next call.
+type PacketCrypto interface {
+	Protect(pkt []byte) ([]byte, error)
+	Unprotect(pkt []byte) ([]byte, error)
 }
 
 // Session is one call's RTP stream in both directions, on one UDP socket.
@@ -63,6 +74,8 @@ type Session struct {
 	sendOn   atomic.Bool
 	recvOn   atomic.Bool
 	lastRecv atomic.Int64 // time.Duration since epoch of the last valid packet
+
+	srtpAuthFails, srtpReplays atomic.Uint64 // SRTP packets dropped (srtp.go)
 
 	dtmfReq chan *dtmfJob
 	dtmfOut chan DTMF
@@ -216,6 +229,7 @@ func (s *Session) Stats() Stats {
 	s.recvMu.Lock()
 	s.rx.fill(&st)
 	s.recvMu.Unlock()
+	st.SRTPAuthFailures, st.SRTPReplays = s.srtpAuthFails.Load(), s.srtpReplays.Load()
 	return st
 }
 

@@ -121,6 +121,10 @@ type Stats struct {
 	// start of the first frame it sent it came (0 ms bucket: on time).
 	TickLateness  IntervalHistogram
 	RecvIntervals IntervalHistogram // time between consecutive packets received
+	// SRTPAuthFailures and SRTPReplays count received SRTP packets dropped
+	// because their authentication tag did not verify, or because they
+	// were replays (RFC 3711 §3.3).
+	SRTPAuthFailures, SRTPReplays uint64
 }
 
 // RFC 3550 A.1 constants.

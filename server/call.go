@@ -29,6 +29,7 @@ type call struct {
 	info   CallInfo
 	ports  *media.PortPair
 	sess   *media.Session
+	srtp   *media.SRTP // nil for plain RTP (srtp.go)
 	sink   *frameFanout
 	merger *media.DTMFMerger
 	digits chan media.DTMF
@@ -51,6 +52,9 @@ func (s *Server) newCall(ic *sip.InboundCall) (*call, error) {
 		info: CallInfo{ID: ic.ID, From: ic.From, To: ic.To, Transport: ic.Transport, Codec: codec.Name}}
 	c.merger = media.NewDTMFMerger()
 	c.sink = &frameFanout{inband: media.NewDTMFDetector(media.WithDTMFHandler(c.press))}
+	if c.srtp, err = newCallCrypto(ic); err != nil {
+		return nil, err
+	}
 	if c.ports, err = s.ports.Allocate(); err != nil {
 		return nil, err
 	}
@@ -60,7 +64,7 @@ func (s *Server) newCall(ic *sip.InboundCall) (*call, error) {
 	}
 	c.sess, err = media.NewSession(media.SessionConfig{
 		Ports: c.ports, Remote: ic.Offer.RTPAddr(), Codec: codec, EventPT: eventPT, Symmetric: true,
-		InactivityTimeout: s.cfg.RTPTimeout, Sink: c.sink, Log: c.log,
+		InactivityTimeout: s.cfg.RTPTimeout, Sink: c.sink, Log: c.log, Crypto: c.packetCrypto(),
 	})
 	if err != nil {
 		c.ports.Close()
@@ -112,6 +116,7 @@ func (c *call) run() {
 	err = g.Wait()
 	c.stopPrompt()
 	st := c.sess.Stats()
+	c.logSRTP(st)
 	c.log.Info("call ended", "cause", endCause(c.ic.Context(), err), "duration", time.Since(start).Round(time.Millisecond),
 		"rtp_sent", st.PacketsSent, "rtp_received", st.PacketsReceived, "rtp_lost", st.Lost,
 		"garbage", st.Garbage, "max_send_gap", st.MaxSendGap,
@@ -217,6 +222,7 @@ func (c *call) watchRemote(ctx context.Context) error {
 }
 
 func (c *call) applyRemote(m *sip.Media) {
+	c.rekeySRTP()
 	if !m.Addr.IsUnspecified() {
 		c.sess.SetRemote(m.RTPAddr())
 	}

@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/supportline/ivr/sip"
 )
 
 // Config is the server's whole configuration, filled in cmd from flags,
@@ -35,6 +37,11 @@ type Config struct {
 	DrainTime time.Duration
 
 	SIPSec SIPSecurity // SIP access control (server/sipsec.go)
+
+	// SIP over TLS and SRTP (srtp.go): SIPTLSAddr empty is no TLS listener.
+	SIPTLSAddr, SIPTLSCert, SIPTLSKey string
+	SRTP                              sip.SRTPPolicy
+	SRTPInsecureSignalling            bool // take SDES keys over UDP/TCP too
 
 	Log *slog.Logger
 }
@@ -83,6 +90,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("drain time %v: want 0 to 24h", c.DrainTime))
 	}
 	errs = append(errs, c.SIPSec.validate()...)
+	errs = append(errs, c.validateTLS()...)
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data dir must be set"))
 	}

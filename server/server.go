@@ -87,7 +87,11 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if s.ports, err = media.NewPortAllocator(cfg.rtpBindAddr(), cfg.RTPLow, cfg.RTPHigh); err != nil {
 		return nil, fmt.Errorf("rtp ports: %w", err)
 	}
-	s.sip, err = sip.NewServer(s.sipSecurity(sip.ServerConfig{Addr: cfg.SIPAddr, Contact: cfg.PublicAddr, Log: s.log}), s)
+	sipCfg, err := cfg.sipConfig(s.log)
+	if err != nil {
+		return nil, err
+	}
+	s.sip, err = sip.NewServer(s.sipSecurity(sipCfg), s)
 	if err != nil {
 		return nil, err
 	}

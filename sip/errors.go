@@ -56,7 +56,7 @@ func statusFor(err error) *StatusError {
 		return se
 	case errors.Is(err, ErrMalformedSDP):
 		return &StatusError{Code: 400, Reason: "Bad Request", Warning: "malformed SDP", Err: err}
-	case errors.Is(err, ErrNoAudio), errors.Is(err, ErrNoCommonCodec):
+	case errors.Is(err, ErrNoAudio), errors.Is(err, ErrNoCommonCodec), errors.Is(err, ErrSRTP):
 		return &StatusError{Code: 488, Reason: "Not Acceptable Here", Warning: strings.TrimPrefix(err.Error(), "sip: "), Err: err}
 	case errors.Is(err, ErrCallLimit):
 		return &StatusError{Code: 503, Reason: "Service Unavailable", Warning: "call limit reached", RetryAfter: 30 * time.Second, Err: err}

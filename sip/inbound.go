@@ -64,6 +64,7 @@ type InboundCall struct {
 	acked   chan struct{} // closed once our 2xx to the INVITE is ACKed
 	changed chan struct{}
 	dtmf    chan byte
+	sdes    *SDES // SRTP keys; nil for plain RTP (sdes.go)
 }
 
 func newInboundCall(s *Server, req *gosip.Request, d *sipgo.DialogServerSession, offer *Media) *InboundCall {
@@ -130,6 +131,7 @@ func (c *InboundCall) Answer(local LocalMedia) error {
 		}
 	}
 	local.Direction = c.Offer.Direction.Reverse()
+	local.Crypto = c.sdes.answerCrypto()
 	body, err := c.origin.Marshal(local, c.Offer)
 	if err != nil {
 		c.mu.Unlock()
@@ -405,6 +407,9 @@ func (c *InboundCall) answerOffer(req *gosip.Request) (*gosip.Response, *Media, 
 		if err != nil {
 			return nil, nil, err
 		}
+		if local.Crypto, err = c.reofferSRTP(req, offer); err != nil {
+			return nil, nil, err
+		}
 		local.Formats = formats
 		local.Direction = offer.Direction.Reverse()
 		if offer.Addr.IsUnspecified() && local.Direction.Sends() {
@@ -422,7 +427,7 @@ func (c *InboundCall) answerOffer(req *gosip.Request) (*gosip.Response, *Media, 
 		return nil, nil, err
 	}
 	res := gosip.NewSDPResponseFromRequest(req, body)
-	res.AppendHeader(&c.srv.dua.ContactHDR)
+	res.AppendHeader(&c.srv.duaFor(req).ContactHDR)
 	return res, offer, nil
 }
 

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,7 +17,10 @@ import (
 
 // PhoneConfig configures a Phone.
 type PhoneConfig struct {
-	Transport string // "udp" (default) or "tcp"
+	Transport string // "udp" (default), "tcp" or "tls"
+	// TLS is the client TLS configuration for "tls" (ClientTLS); nil
+	// trusts the system roots.
+	TLS       *tls.Config
 	Local     string // host:port to receive in-dialog requests on; default 127.0.0.1:0
 	From      string // user part of our From URI (a caller number)
 	UserAgent string
@@ -52,8 +56,8 @@ func NewPhone(cfg PhoneConfig) (*Phone, error) {
 	if cfg.Transport == "" {
 		cfg.Transport = "udp"
 	}
-	if cfg.Transport != "udp" && cfg.Transport != "tcp" {
-		return nil, fmt.Errorf("sip: transport %q: want udp or tcp", cfg.Transport)
+	if cfg.Transport != "udp" && cfg.Transport != "tcp" && cfg.Transport != "tls" {
+		return nil, fmt.Errorf("sip: transport %q: want udp, tcp or tls", cfg.Transport)
 	}
 	if cfg.Local == "" {
 		cfg.Local = "127.0.0.1:0"
@@ -70,7 +74,9 @@ func NewPhone(cfg PhoneConfig) (*Phone, error) {
 	p := &Phone{cfg: cfg, log: cfg.Log, calls: make(map[string]*OutboundCall), done: make(chan struct{})}
 	var err error
 	var local net.Addr
-	if cfg.Transport == "udp" {
+	if cfg.Transport == "tls" {
+		local = phoneTLSLocal(cfg.Local)
+	} else if cfg.Transport == "udp" {
 		if p.conn, err = net.ListenPacket("udp", cfg.Local); err != nil {
 			return nil, fmt.Errorf("sip: phone listen: %w", err)
 		}
@@ -93,7 +99,7 @@ func NewPhone(cfg PhoneConfig) (*Phone, error) {
 
 func (p *Phone) start() error {
 	var err error
-	if p.ua, err = newUA(p.cfg.UserAgent, p.log); err != nil {
+	if p.ua, err = newUA(p.cfg.UserAgent, p.log, phoneUAOptions(p.cfg)...); err != nil {
 		return fmt.Errorf("sip: phone: %w", err)
 	}
 	if p.srv, err = sipgo.NewServer(p.ua, sipgo.WithServerLogger(p.log)); err != nil {
@@ -105,9 +111,9 @@ func (p *Phone) start() error {
 		return fmt.Errorf("sip: phone: %w", err)
 	}
 	contact := gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: p.cfg.From, Host: p.host, Port: p.port}}
-	if p.cfg.Transport == "tcp" {
+	if p.cfg.Transport != "udp" {
 		contact.Address.UriParams = gosip.NewParams()
-		contact.Address.UriParams.Add("transport", "tcp")
+		contact.Address.UriParams.Add("transport", p.cfg.Transport)
 	}
 	p.cache = sipgo.NewDialogClientCache(p.client, contact)
 	p.srv.OnBye(p.onBye)
@@ -123,9 +129,10 @@ func (p *Phone) start() error {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		if p.conn != nil {
+		switch {
+		case p.conn != nil:
 			_ = p.srv.ServeUDP(serving)
-		} else {
+		case p.ln != nil:
 			_ = p.srv.ServeTCP(p.ln)
 		}
 	}()
@@ -187,11 +194,11 @@ func (p *Phone) Dial(ctx context.Context, target string, local LocalMedia, progr
 	if err := gosip.ParseUri(target, &uri); err != nil {
 		return nil, fmt.Errorf("sip: target %q: %w", target, err)
 	}
-	if p.cfg.Transport == "tcp" {
+	if p.cfg.Transport != "udp" {
 		if uri.UriParams == nil {
 			uri.UriParams = gosip.NewParams()
 		}
-		uri.UriParams.Add("transport", "tcp")
+		uri.UriParams.Add("transport", p.cfg.Transport)
 	}
 	origin := NewOrigin()
 	body, err := origin.Marshal(local, nil)

@@ -69,7 +69,8 @@ type Media struct {
 	Port      int
 	Formats   []Format // in the writer's order of preference
 	Direction Direction
-	Ptime     int // milliseconds, 0 if absent
+	Ptime     int    // milliseconds, 0 if absent
+	Proto     string // "RTP/AVP", "RTP/SAVP", ... (upper case)
 
 	desc  *sdp.SessionDescription
 	index int // position of this stream among the m-lines
@@ -101,7 +102,8 @@ func ParseSDP(body []byte) (*Media, error) {
 		if !isRTPAVP(md.MediaName.Protos) {
 			continue
 		}
-		m := &Media{Port: md.MediaName.Port.Value, Direction: directionOf(md.Attributes, sessionDir), desc: &desc, index: i}
+		m := &Media{Port: md.MediaName.Port.Value, Direction: directionOf(md.Attributes, sessionDir), desc: &desc, index: i,
+			Proto: strings.ToUpper(strings.Join(md.MediaName.Protos, "/"))}
 		ci := md.ConnectionInformation
 		if ci == nil {
 			ci = desc.ConnectionInformation
@@ -217,6 +219,9 @@ type LocalMedia struct {
 	Formats   []Format // for an answer: exactly the chosen codec (and event)
 	Direction Direction
 	Ptime     int // 20 if zero
+	// Crypto, when set, makes the stream RTP/SAVP with these a=crypto
+	// lines (SDES, RFC 4568; see sdes.go).
+	Crypto []Crypto
 }
 
 var sessionCounter atomic.Uint64
@@ -295,6 +300,12 @@ func audioDescription(local LocalMedia, ptime int) *sdp.MediaDescription {
 		}
 	}
 	md.WithValueAttribute("ptime", strconv.Itoa(ptime))
+	if len(local.Crypto) > 0 {
+		md.MediaName.Protos = []string{"RTP", "SAVP"}
+		for _, c := range local.Crypto {
+			md.WithValueAttribute("crypto", c.String())
+		}
+	}
 	md.WithPropertyAttribute(local.Direction.String())
 	return md
 }

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,6 +53,14 @@ type ServerConfig struct {
 	// Auth enables digest authentication and the registrar for sources
 	// that are not trunks (sip/auth.go).
 	Auth *AuthConfig
+	// TLSAddr is the host:port of a SIP over TLS listener (empty: none),
+	// with the certificate in TLS (LoadServerTLS). See tls.go.
+	TLSAddr string
+	TLS     *tls.Config
+	// SRTP is the policy for SDES-SRTP offers; SRTPInsecureSignalling also
+	// takes SDES keys over UDP and TCP, where anyone on the path reads them.
+	SRTP                   SRTPPolicy
+	SRTPInsecureSignalling bool
 }
 
 // Server is a SIP user agent server on UDP and TCP.
@@ -65,10 +74,12 @@ type Server struct {
 	client *sipgo.Client
 	dua    *sipgo.DialogUA
 
-	udp   net.PacketConn
-	tcp   net.Listener
-	ready chan struct{}
-	sec   *security // nil: no access control
+	udp    net.PacketConn
+	tcp    net.Listener
+	tlsLn  net.Listener    // nil without TLS (tls.go)
+	tlsDUA *sipgo.DialogUA // Contact with transport=tls
+	ready  chan struct{}
+	sec    *security // nil: no access control
 
 	draining atomic.Bool // Drain was called: OPTIONS and new INVITEs get 503
 
@@ -135,7 +146,10 @@ func (s *Server) Listen() error {
 			return fmt.Errorf("sip: listen tcp %s: %w", s.cfg.Addr, err)
 		}
 		s.udp, s.tcp = s.guardConns(udp, tcp)
-		return s.initClient(host, bound)
+		if err := s.initClient(host, bound); err != nil {
+			return err
+		}
+		return s.listenTLS(host)
 	}
 	return fmt.Errorf("sip: no port free for both UDP and TCP on %s", host)
 }
@@ -174,9 +188,10 @@ func (s *Server) Serve(ctx context.Context) error {
 			return err
 		}
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- s.srv.ServeUDP(s.udp) }()
 	go func() { errc <- s.srv.ServeTCP(s.tcp) }()
+	s.serveTLS(errc)
 	close(s.ready)
 	s.log.Info("sip listening", "udp", s.udp.LocalAddr().String(), "tcp", s.tcp.Addr().String())
 	var err error
@@ -192,6 +207,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.wg.Wait()
 	s.udp.Close()
 	s.tcp.Close()
+	s.closeTLS()
 	s.ua.Close()
 	return err
 }
@@ -331,17 +347,22 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	if err == nil {
 		_, _, err = Negotiate(offer, s.cfg.Codecs)
 	}
+	var sdes *SDES
+	if err == nil {
+		sdes, err = s.negotiateSRTP(req, offer, nil, false)
+	}
 	if err != nil {
 		s.log.Info("call refused", "call_id", callID(req), "from", req.Source(), "error", err)
 		s.respondErr(req, tx, err)
 		return
 	}
-	dialog, err := s.dua.ReadInvite(req, tx)
+	dialog, err := s.duaFor(req).ReadInvite(req, tx)
 	if err != nil {
 		s.respondErr(req, tx, &StatusError{Code: 400, Reason: "Bad Request", Warning: err.Error(), Err: err})
 		return
 	}
 	c := newInboundCall(s, req, dialog, offer)
+	c.sdes = sdes
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -388,9 +409,9 @@ var errNoAck = errors.New("sip: no ACK for 2xx")
 
 // newUA makes a sipgo user agent whose transport and transaction layers log
 // through log (at debug level for their chatter) rather than sipgo's default.
-func newUA(name string, log *slog.Logger) (*sipgo.UserAgent, error) {
+func newUA(name string, log *slog.Logger, opts ...sipgo.UserAgentOption) (*sipgo.UserAgent, error) {
 	l := log.With("component", "sipgo")
-	return sipgo.NewUA(sipgo.WithUserAgent(name),
+	return sipgo.NewUA(append([]sipgo.UserAgentOption{sipgo.WithUserAgent(name),
 		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerLogger(l)),
-		sipgo.WithUserAgentTransactionLayerOptions(gosip.WithTransactionLayerLogger(l)))
+		sipgo.WithUserAgentTransactionLayerOptions(gosip.WithTransactionLayerLogger(l))}, opts...)...)
 }

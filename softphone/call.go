@@ -29,6 +29,7 @@ type Result struct {
 	Answered        bool      `json:"answered"`
 	SetupMs         float64   `json:"setup_ms,omitempty"` // INVITE → 200 OK
 	Codec           string    `json:"codec,omitempty"`
+	SRTP            string    `json:"srtp,omitempty"`      // the SRTP suite, empty for plain RTP
 	HangupBy        string    `json:"hangup_by,omitempty"` // "local" or "remote"
 	HangupReason    string    `json:"hangup_reason,omitempty"`
 	Code            int       `json:"code,omitempty"`    // SIP status of a refusal
@@ -103,7 +104,11 @@ func newEnv(cfg Config, script *Script, events EventSink) (*env, error) {
 	if e.ports, err = media.NewPortAllocator(e.addr, cfg.RTPLow, cfg.RTPHigh); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	e.phone, err = sip.NewPhone(phoneConfig(cfg))
+	pc, err := phoneConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.phone, err = sip.NewPhone(pc)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +150,8 @@ type callRun struct {
 	r       *Result
 	sess    *media.Session
 	act     *activity
-	eventPT uint8 // negotiated telephone-event payload type; 0 = none
+	eventPT uint8        // negotiated telephone-event payload type; 0 = none
+	offered []sip.Crypto // our SDES offer (srtp.go); nil for plain RTP
 }
 
 func (c *callRun) emit(ev Event) {
@@ -166,6 +172,9 @@ func (c *callRun) run(ctx context.Context, record string) error {
 		}
 		defer rec.Close()
 	}
+	if err := c.offerSRTP(); err != nil {
+		return err
+	}
 	ports, err := c.ports.Allocate()
 	if err != nil {
 		return fmt.Errorf("rtp: %w", err)
@@ -182,6 +191,10 @@ func (c *callRun) run(ctx context.Context, record string) error {
 		_ = call.Hangup(hctx) // after a remote BYE this only forgets the dialog
 	}()
 	codec, eventPT, err := c.negotiated(call.Answer)
+	var crypto media.PacketCrypto
+	if err == nil {
+		crypto, err = c.answerSRTP(call.Answer)
+	}
 	if err != nil {
 		ports.Close()
 		c.emit(Event{Name: EvHangup, By: "local", Reason: err.Error()})
@@ -195,7 +208,7 @@ func (c *callRun) run(ctx context.Context, record string) error {
 	sink.rec = rec
 	c.sess, err = media.NewSession(media.SessionConfig{
 		Ports: ports, Remote: call.Answer.RTPAddr(), Codec: codec, EventPT: eventPT, Symmetric: true,
-		InactivityTimeout: c.cfg.RTPTimeout, JitterDelay: c.cfg.JitterDelay, Sink: sink,
+		InactivityTimeout: c.cfg.RTPTimeout, JitterDelay: c.cfg.JitterDelay, Sink: sink, Crypto: crypto,
 		Log: c.cfg.Log.With("call", c.idx, "call_id", call.ID),
 	})
 	if err != nil {
@@ -215,7 +228,7 @@ func (c *callRun) run(ctx context.Context, record string) error {
 // answered after all. After a provisional response it waits for Dial,
 // which sends CANCEL and returns with the 487.
 func (c *callRun) dial(ctx context.Context, ports *media.PortPair) (*sip.OutboundCall, error) {
-	local := sip.LocalMedia{Addr: c.addr, Port: int(ports.RTPAddr().Port()), Formats: c.formats}
+	local := sip.LocalMedia{Addr: c.addr, Port: int(ports.RTPAddr().Port()), Formats: c.formats, Crypto: c.offered}
 	setupCtx, cancel := context.WithTimeoutCause(ctx, c.cfg.SetupTimeout, ErrSetupTimeout)
 	defer cancel()
 	var rang, provisional atomic.Bool

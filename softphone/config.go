@@ -27,11 +27,15 @@ const (
 type Config struct {
 	Target    string // SIP URI to call ("sip:" may be left out)
 	From      string // user part of our From URI
-	Transport string // "udp" (default) or "tcp"
+	Transport string // "udp", "tcp" or "tls"; empty: tls for a sips: or ;transport=tls target, else udp
 	Codec     string // "pcmu" (default) or "pcma": the one codec offered
 	// Local is the host:port our SIP socket binds to (default
 	// 127.0.0.1:0). RTP binds to the same host.
 	Local string
+	// TLSCA is a PEM file of the CAs trusted for TLS (default: the system
+	// roots). SRTP offers RTP/SAVP with fresh SDES keys (srtp.go).
+	TLSCA string
+	SRTP  bool
 	// RTPLow and RTPHigh bound our own RTP ports (default 40000-49999).
 	RTPLow, RTPHigh int
 	// SetupTimeout bounds INVITE → answer (default 30 s); CANCEL is sent then.
@@ -72,12 +76,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Target == "" {
 		return c, fmt.Errorf("%w: no target URI", ErrConfig)
 	}
-	c.Transport = strings.ToLower(c.Transport)
-	if c.Transport == "" {
-		c.Transport = "udp"
-	}
-	if c.Transport != "udp" && c.Transport != "tcp" {
-		return c, fmt.Errorf("%w: transport %q: want udp or tcp", ErrConfig, c.Transport)
+	c.Transport = transportOf(c.Transport, c.Target)
+	if c.Transport != "udp" && c.Transport != "tcp" && c.Transport != "tls" {
+		return c, fmt.Errorf("%w: transport %q: want udp, tcp or tls", ErrConfig, c.Transport)
 	}
 	if c.Codec == "" {
 		c.Codec = "pcmu"

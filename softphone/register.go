@@ -8,11 +8,6 @@ import (
 	"github.com/supportline/ivr/sip"
 )
 
-// phoneConfig is the SIP phone of a run's configuration.
-func phoneConfig(cfg Config) sip.PhoneConfig {
-	return sip.PhoneConfig{Transport: cfg.Transport, Local: cfg.Local, From: cfg.From, Log: cfg.Log,
-		AuthUser: cfg.AuthUser, AuthPassword: cfg.AuthPassword}
-}
 
 // Register sends REGISTER for cfg.From (with cfg's digest credentials) to
 // the host of cfg.Target, binding the contact of cfg.Local for expires;
@@ -22,7 +17,11 @@ func Register(ctx context.Context, cfg Config, expires time.Duration) (time.Dura
 	if err != nil {
 		return 0, err
 	}
-	p, err := sip.NewPhone(phoneConfig(cfg))
+	pc, err := phoneConfig(cfg)
+	if err != nil {
+		return 0, err
+	}
+	p, err := sip.NewPhone(pc)
 	if err != nil {
 		return 0, err
 	}

@@ -56,6 +56,7 @@ func serveCommand() *cli.Command {
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json", EnvVars: []string{"IVR_LOG_FORMAT"}}),
 	}
 	flags = append(flags, sipSecFlags()...)
+	flags = append(flags, tlsFlags()...)
 	return &cli.Command{
 		Name:   "serve",
 		Usage:  "answer SIP calls (UDP and TCP) with the IVR",
@@ -132,6 +133,9 @@ func runServe(c *cli.Context) error {
 		return err
 	}
 	if err := sipSecConfig(c, &cfg); err != nil {
+		return err
+	}
+	if err := applyTLSFlags(c, &cfg); err != nil {
 		return err
 	}
 	st, err := store.Open(c.Context, cfg.DataDir, store.WithLogger(log))
