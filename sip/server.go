@@ -309,6 +309,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		return
 	}
 	c := newInboundCall(s, req, dialog, offer)
+	c.inviteTx = tx
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
