@@ -50,10 +50,10 @@ type InboundCall struct {
 	srv      *Server
 	dialog   *sipgo.DialogServerSession
 	inviteTx gosip.ServerTransaction // the INVITE's transaction, for a failure response
-	log    *slog.Logger
-	origin *Origin
-	ctx    context.Context
-	cancel context.CancelCauseFunc
+	log      *slog.Logger
+	origin   *Origin
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
 
 	mu      sync.Mutex
 	state   callState

@@ -43,10 +43,10 @@ type fuzzSIP struct {
 	callID  string // the harness's call in progress, "" when none
 	toTag   string
 	cseq    int
-	seq     int // numbers barriers and calls
+	seq     int      // numbers barriers and calls
 	seen    []string // status and CSeq of the responses read for the current input
 	final   []string // Call-ID and CSeq of the final responses read for it
-	refused int // calls the handler refused
+	refused int      // calls the handler refused
 }
 
 // sipFuzzing reports whether this process fuzzes (not a seed-corpus run).
