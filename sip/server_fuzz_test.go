@@ -221,10 +221,10 @@ func (h *fuzzSIP) read(t testing.TB, deadline time.Time) *gosip.Response {
 		}
 		return h.read(t, deadline)
 	}
-	if cs := res.CSeq(); cs != nil && !strings.HasPrefix(res.CallID().Value(), "fuzz-barrier-") {
+	if cs, cid := res.CSeq(), res.CallID(); cs != nil && cid != nil && !strings.HasPrefix(cid.Value(), "fuzz-barrier-") {
 		h.seen = append(h.seen, fmt.Sprintf("%d %s", res.StatusCode, cs.MethodName))
 		if res.StatusCode >= 200 {
-			h.final = append(h.final, fmt.Sprintf("%s %d %s", res.CallID().Value(), cs.SeqNo, cs.MethodName))
+			h.final = append(h.final, fmt.Sprintf("%s %d %s", cid.Value(), cs.SeqNo, cs.MethodName))
 		}
 	}
 	if res.StatusCode < 100 || res.StatusCode > 699 {
