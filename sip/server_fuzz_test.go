@@ -266,20 +266,21 @@ func (h *fuzzSIP) barrier(t testing.TB) {
 	opt := "OPTIONS sip:ivr@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + h.local + ";branch=z9hG4bK-" + id + "\r\n" +
 		"From: <sip:fuzz@127.0.0.1>;tag=b\r\nTo: <sip:ivr@127.0.0.1>\r\nCall-ID: " + id + "\r\nCSeq: 1 OPTIONS\r\n" +
 		"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-	h.write(t, []byte(opt))
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		res := h.read(t, deadline)
-		if res == nil {
-			t.Fatal("the server stopped answering OPTIONS after this input")
-		}
-		if res.CallID() != nil && res.CallID().Value() == id {
-			if res.StatusCode != 200 {
-				t.Fatalf("OPTIONS answered %d", res.StatusCode)
+	// Like any UAC on UDP, retransmit (a datagram can be dropped when the
+	// machine is loaded); ten silent half-seconds mean the server hangs.
+	for try := 0; try < 10; try++ {
+		h.write(t, []byte(opt))
+		deadline := time.Now().Add(500 * time.Millisecond)
+		for res := h.read(t, deadline); res != nil; res = h.read(t, deadline) {
+			if res.CallID() != nil && res.CallID().Value() == id {
+				if res.StatusCode != 200 {
+					t.Fatalf("OPTIONS answered %d", res.StatusCode)
+				}
+				return
 			}
-			return
 		}
 	}
+	t.Fatal("the server stopped answering OPTIONS after this input")
 }
 
 // hangup ends the harness's call, so the server's shutdown need not wait
