@@ -11,7 +11,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 FUZZTIME="${FUZZTIME:-10s}"
-FUZZ_TARGETS="${FUZZ_TARGETS:-.}"
+FUZZ_TARGETS="${FUZZ_TARGETS:-Fuzz.*}"
 GO="${GO:-go}"
 logdir="$(mktemp -d)"
 trap 'rm -rf "$logdir"' EXIT
