@@ -88,14 +88,14 @@ func NewServer(cfg ServerConfig, h Handler) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, handler: h, ua: ua, srv: srv, ready: make(chan struct{}),
 		calls: make(map[string]*InboundCall)}
-	srv.OnInvite(s.onInvite)
-	srv.OnAck(s.onAck)
-	srv.OnBye(s.inDialog((*InboundCall).readBye))
-	srv.OnCancel(s.onCancel)
-	srv.OnOptions(s.onOptions)
-	srv.OnInfo(s.inDialog((*InboundCall).readInfo))
-	srv.OnUpdate(s.inDialog((*InboundCall).readUpdate))
-	srv.OnNoRoute(s.onNoRoute)
+	srv.OnInvite(s.checked(s.onInvite))
+	srv.OnAck(s.checked(s.onAck))
+	srv.OnBye(s.checked(s.inDialog((*InboundCall).readBye)))
+	srv.OnCancel(s.checked(s.onCancel))
+	srv.OnOptions(s.checked(s.onOptions))
+	srv.OnInfo(s.checked(s.inDialog((*InboundCall).readInfo)))
+	srv.OnUpdate(s.checked(s.inDialog((*InboundCall).readUpdate)))
+	srv.OnNoRoute(s.checked(s.onNoRoute))
 	return s, nil
 }
 
