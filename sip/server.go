@@ -44,6 +44,9 @@ type ServerConfig struct {
 	Codecs    []string
 	UserAgent string
 	Log       *slog.Logger
+	// LoopbackOnly keeps the server's own connections and DNS look-ups on
+	// loopback (tests: torture and fuzz messages name other hosts).
+	LoopbackOnly bool
 }
 
 // Server is a SIP user agent server on UDP and TCP.
@@ -78,7 +81,11 @@ func NewServer(cfg ServerConfig, h Handler) (*Server, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "ivr"
 	}
-	ua, err := newUA(cfg.UserAgent, cfg.Log)
+	var extra []sipgo.UserAgentOption
+	if cfg.LoopbackOnly {
+		extra = loopbackOnly(cfg.Log)
+	}
+	ua, err := newUA(cfg.UserAgent, cfg.Log, extra...)
 	if err != nil {
 		return nil, fmt.Errorf("sip: user agent: %w", err)
 	}
@@ -356,9 +363,9 @@ var errNoAck = errors.New("sip: no ACK for 2xx")
 
 // newUA makes a sipgo user agent whose transport and transaction layers log
 // through log (at debug level for their chatter) rather than sipgo's default.
-func newUA(name string, log *slog.Logger) (*sipgo.UserAgent, error) {
+func newUA(name string, log *slog.Logger, extra ...sipgo.UserAgentOption) (*sipgo.UserAgent, error) {
 	l := log.With("component", "sipgo")
-	return sipgo.NewUA(sipgo.WithUserAgent(name),
+	return sipgo.NewUA(append([]sipgo.UserAgentOption{sipgo.WithUserAgent(name),
 		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerLogger(l)),
-		sipgo.WithUserAgentTransactionLayerOptions(gosip.WithTransactionLayerLogger(l)))
+		sipgo.WithUserAgentTransactionLayerOptions(gosip.WithTransactionLayerLogger(l))}, extra...)...)
 }

@@ -64,7 +64,7 @@ func newFuzzSIP(f *testing.F) *fuzzSIP {
 		f.Cleanup(func() { gosip.SetTimers(500*time.Millisecond, 4*time.Second, 5*time.Second) })
 	}
 	h := &fuzzSIP{expect: make(chan string, 1), ended: make(chan struct{}, 1)}
-	s, err := NewServer(ServerConfig{Addr: "127.0.0.1:0", Log: quietLog()}, HandlerFunc(h.handle))
+	s, err := NewServer(ServerConfig{Addr: "127.0.0.1:0", Log: quietLog(), LoopbackOnly: true}, HandlerFunc(h.handle))
 	if err != nil {
 		f.Fatal(err)
 	}
