@@ -156,8 +156,8 @@ func FuzzDTMFDetector(f *testing.F) {
 	f.Add(make([]byte, 640), uint8(7))
 	f.Add([]byte{0xff, 0x7f, 0x00, 0x80}, uint8(1))
 	f.Fuzz(func(t *testing.T, b []byte, frame uint8) {
-		if len(b) > 64<<10 {
-			return // a few seconds of audio is enough
+		if len(b) > 16<<10 {
+			b = b[:16<<10] // one second of audio is enough (and keeps the rate up)
 		}
 		pcm := make([]int16, len(b)/2)
 		for i := range pcm {
