@@ -211,7 +211,7 @@ func (h *fuzzSIP) read(t testing.TB, deadline time.Time) *gosip.Response {
 		// (even "SIP/ 400"). Such an echo is tolerated; its status code
 		// must still be one (docs/fuzz.md, "Findings").
 		line, _, _ := bytes.Cut(buf[:n], []byte("\r\n"))
-		if f := strings.Fields(string(line)); len(f) >= 2 && strings.HasPrefix(f[0], "SIP/") {
+		if f := strings.Fields(string(line)); len(f) >= 2 && strings.HasPrefix(f[0], "SIP") {
 			if code, cerr := strconv.Atoi(f[1]); cerr == nil && code >= 100 && code <= 699 {
 				return h.read(t, deadline)
 			}
