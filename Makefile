@@ -6,7 +6,7 @@ BIN     := bin/ivr
 RUNARGS ?=
 export CGO_ENABLED := 1
 
-.PHONY: all build run test deps deps-run lint unit sipp browser bench load prompts corpus clean
+.PHONY: all build run test deps deps-run lint unit fuzz sipp browser bench load prompts corpus clean
 
 all: build
 
@@ -29,13 +29,18 @@ lint:
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+# Every fuzz target for FUZZTIME (10s) each; docs/fuzz.md.
+FUZZTIME ?= 10s
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
 sipp: build
 	bash test/sipp/run.sh $(BIN)
 
 browser: build
 	bash test/browser/run.sh
 
-test: deps lint build unit sipp browser
+test: deps lint build unit fuzz sipp browser
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./media/ ./prompts/ ./bridge/

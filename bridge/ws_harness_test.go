@@ -320,7 +320,7 @@ var testPromptNames = []string{"hold_music", "technical_error", "agent_disconnec
 
 // testPrompts loads the bridge's prompts only (decoding the whole set
 // takes long under the race detector).
-func testPrompts(t *testing.T) *prompts.Catalog {
+func testPrompts(t testing.TB) *prompts.Catalog {
 	t.Helper()
 	tsv, err := os.ReadFile("../prompts/audio/catalog.tsv")
 	if err != nil {

@@ -47,12 +47,13 @@ type InboundCall struct {
 	Transport string // "UDP" or "TCP"
 	Offer     *Media // the caller's media offer
 
-	srv    *Server
-	dialog *sipgo.DialogServerSession
-	log    *slog.Logger
-	origin *Origin
-	ctx    context.Context
-	cancel context.CancelCauseFunc
+	srv      *Server
+	dialog   *sipgo.DialogServerSession
+	inviteTx gosip.ServerTransaction // the INVITE's transaction, for a failure response
+	log      *slog.Logger
+	origin   *Origin
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
 
 	mu      sync.Mutex
 	state   callState
@@ -190,9 +191,30 @@ func (c *InboundCall) Reject(err error) error {
 	c.mu.Unlock()
 	st := statusFor(err)
 	c.log.Info("call rejected", "status", st.Code, "reason", st.Error())
-	rerr := c.dialog.Respond(st.Code, st.Reason, nil, st.headers()...)
+	rerr := c.respondFailure(st)
 	c.cancel(err)
 	return rerr
+}
+
+// respondFailure sends a final failure response to the INVITE. Unlike
+// sipgo's DialogServerSession.Respond it does not wait for the ACK: the
+// transaction layer retransmits the response and absorbs the ACK on its
+// own, so a caller that never ACKs cannot hold the call (its handler, its
+// place in Calls, a shutdown) for Timer H, 32 s (found by FuzzServer).
+func (c *InboundCall) respondFailure(st *StatusError) error {
+	if c.inviteTx == nil {
+		return c.dialog.Respond(st.Code, st.Reason, nil, st.headers()...)
+	}
+	select {
+	case <-c.inviteTx.Done():
+		return c.inviteTx.Err() // cancelled meanwhile: answered 487 already
+	default:
+	}
+	res := gosip.NewResponseFromRequest(c.dialog.InviteRequest, st.Code, st.Reason, nil)
+	for _, h := range st.headers() {
+		res.AppendHeader(h)
+	}
+	return c.inviteTx.Respond(res)
 }
 
 // Hangup ends the call: BYE when answered, 480 when not yet answered. It is

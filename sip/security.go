@@ -47,7 +47,7 @@ func (s *Server) initSecurity() error {
 			return err
 		}
 		sec.reg = newRegistrar(ac.Now, ac.MinExpires, ac.MaxExpires)
-		s.srv.OnRegister(s.onRegister)
+		s.srv.OnRegister(s.checked(s.onRegister))
 	}
 	s.sec = sec
 	return nil

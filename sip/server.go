@@ -61,6 +61,9 @@ type ServerConfig struct {
 	// takes SDES keys over UDP and TCP, where anyone on the path reads them.
 	SRTP                   SRTPPolicy
 	SRTPInsecureSignalling bool
+	// LoopbackOnly keeps the server's own connections and DNS look-ups on
+	// loopback (tests: torture and fuzz messages name other hosts).
+	LoopbackOnly bool
 }
 
 // Server is a SIP user agent server on UDP and TCP.
@@ -73,6 +76,7 @@ type Server struct {
 	srv    *sipgo.Server
 	client *sipgo.Client
 	dua    *sipgo.DialogUA
+	tcpDUA *sipgo.DialogUA // in-dialog requests over the caller's TCP connection
 
 	udp    net.PacketConn
 	tcp    net.Listener
@@ -100,7 +104,7 @@ func NewServer(cfg ServerConfig, h Handler) (*Server, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "ivr"
 	}
-	ua, err := newUA(cfg.UserAgent, cfg.Log)
+	ua, err := newUA(cfg.UserAgent, cfg.Log, dialOptions(cfg)...)
 	if err != nil {
 		return nil, fmt.Errorf("sip: user agent: %w", err)
 	}
@@ -110,14 +114,14 @@ func NewServer(cfg ServerConfig, h Handler) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, handler: h, ua: ua, srv: srv, ready: make(chan struct{}),
 		calls: make(map[string]*InboundCall)}
-	srv.OnInvite(s.onInvite)
-	srv.OnAck(s.onAck)
-	srv.OnBye(s.inDialog((*InboundCall).readBye))
-	srv.OnCancel(s.onCancel)
-	srv.OnOptions(s.onOptions)
-	srv.OnInfo(s.inDialog((*InboundCall).readInfo))
-	srv.OnUpdate(s.inDialog((*InboundCall).readUpdate))
-	srv.OnNoRoute(s.onNoRoute)
+	srv.OnInvite(s.checked(s.onInvite))
+	srv.OnAck(s.checked(s.onAck))
+	srv.OnBye(s.checked(s.inDialog((*InboundCall).readBye)))
+	srv.OnCancel(s.checked(s.onCancel))
+	srv.OnOptions(s.checked(s.onOptions))
+	srv.OnInfo(s.checked(s.inDialog((*InboundCall).readInfo)))
+	srv.OnUpdate(s.checked(s.inDialog((*InboundCall).readUpdate)))
+	srv.OnNoRoute(s.checked(s.onNoRoute))
 	if err := s.initSecurity(); err != nil {
 		return nil, err
 	}
@@ -171,6 +175,10 @@ func (s *Server) initClient(host, port string) error {
 	s.dua = &sipgo.DialogUA{Client: client, ContactHDR: gosip.ContactHeader{
 		Address: gosip.Uri{Scheme: "sip", User: "ivr", Host: contactHost, Port: p},
 	}}
+	// Over TCP our in-dialog requests go back over the caller's own
+	// connection (its source address), never a new one to its Contact:
+	// the server opens stream connections to trunks only (dialOptions).
+	s.tcpDUA = &sipgo.DialogUA{Client: client, ContactHDR: s.dua.ContactHDR, RewriteContact: true}
 	return nil
 }
 
@@ -363,6 +371,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	}
 	c := newInboundCall(s, req, dialog, offer)
 	c.sdes = sdes
+	c.inviteTx = tx
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -409,9 +418,9 @@ var errNoAck = errors.New("sip: no ACK for 2xx")
 
 // newUA makes a sipgo user agent whose transport and transaction layers log
 // through log (at debug level for their chatter) rather than sipgo's default.
-func newUA(name string, log *slog.Logger, opts ...sipgo.UserAgentOption) (*sipgo.UserAgent, error) {
+func newUA(name string, log *slog.Logger, extra ...sipgo.UserAgentOption) (*sipgo.UserAgent, error) {
 	l := log.With("component", "sipgo")
 	return sipgo.NewUA(append([]sipgo.UserAgentOption{sipgo.WithUserAgent(name),
 		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerLogger(l)),
-		sipgo.WithUserAgentTransactionLayerOptions(gosip.WithTransactionLayerLogger(l))}, opts...)...)
+		sipgo.WithUserAgentTransactionLayerOptions(gosip.WithTransactionLayerLogger(l))}, extra...)...)
 }

@@ -20,7 +20,7 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 // startServer runs a Server on a loopback port with h, stopped at test end.
 func startServer(t *testing.T, h Handler) *Server {
 	t.Helper()
-	s, err := NewServer(ServerConfig{Addr: "127.0.0.1:0", Log: quietLog()}, h)
+	s, err := NewServer(ServerConfig{Addr: "127.0.0.1:0", Log: quietLog(), LoopbackOnly: true}, h)
 	if err != nil {
 		t.Fatal(err)
 	}

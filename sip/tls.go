@@ -138,6 +138,9 @@ func (s *Server) closeTLS() {
 // transport=tls, in-dialog requests over the caller's connection) for
 // requests that came over TLS.
 func (s *Server) duaFor(req *gosip.Request) *sipgo.DialogUA {
+	if strings.EqualFold(req.Transport(), "tcp") {
+		return s.tcpDUA
+	}
 	if s.tlsDUA == nil || !isTLS(req.Transport()) {
 		return s.dua
 	}
