@@ -33,6 +33,9 @@ type Server struct {
 	http    *http.Server
 	httpLn  net.Listener
 	web     http.Handler // more HTTP routes (the agent pages), under /
+	metrics http.Handler // GET /metrics (WithMetrics)
+	obs     Observer
+	live    liveCalls
 
 	active   atomic.Int64
 	draining atomic.Bool
@@ -59,7 +62,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Log}
+	s := &Server{cfg: cfg, log: cfg.Log, obs: nopObserver{}}
 	s.flows = func(CallInfo) Flow { return &Menu{NoInput: cfg.NoInputTimeout} }
 	for _, o := range opts {
 		o(s)
@@ -166,6 +169,9 @@ func (s *Server) routes() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "ok %d calls\n", s.active.Load())
 	})
+	if s.metrics != nil {
+		mux.Handle("GET /metrics", s.metrics)
+	}
 	if s.web != nil {
 		mux.Handle("/", s.web)
 	}
@@ -174,13 +180,14 @@ func (s *Server) routes() http.Handler {
 
 // HandleCall implements sip.Handler: admission, then the call's life.
 func (s *Server) HandleCall(ic *sip.InboundCall) {
+	arrived := time.Now()
 	if s.draining.Load() {
-		ic.Reject(sip.ErrShuttingDown)
+		s.reject(ic, sip.ErrShuttingDown, arrived)
 		return
 	}
 	if n := s.active.Add(1); n > int64(s.cfg.MaxCalls) {
 		s.active.Add(-1)
-		ic.Reject(sip.ErrCallLimit)
+		s.reject(ic, sip.ErrCallLimit, arrived)
 		return
 	}
 	defer s.active.Add(-1)
@@ -190,8 +197,8 @@ func (s *Server) HandleCall(ic *sip.InboundCall) {
 			err = fmt.Errorf("%w: %v", sip.ErrCapacity, err)
 		}
 		ic.Log().Warn("call not taken", "error", err)
-		ic.Reject(err)
+		s.reject(ic, err, arrived)
 		return
 	}
-	c.run()
+	c.run(arrived)
 }
