@@ -168,17 +168,20 @@ func (c *call) observe(e *callEnd) {
 	c.srv.obs.CallEnded(sum)
 }
 
-// outcome names how the call ended, from the SIP dialog's cause and the
-// call's own error.
+// outcome names how the call ended.
 func (c *call) outcome(e *callEnd) string {
-	cause := context.Cause(c.ic.Context())
+	return outcomeOf(c.answered.Load(), context.Cause(c.ic.Context()), e)
+}
+
+// outcomeOf names how a call ended from whether it was answered, the SIP
+// dialog's cause (nil while it is up) and the call's own end.
+func outcomeOf(answered bool, cause error, e *callEnd) string {
 	switch {
-	case !c.answered.Load() && (cause == nil || errors.Is(cause, sip.ErrCanceled) || errors.Is(cause, sip.ErrRemoteHangup)):
-		if cause == nil {
-			return OutcomeFailed // the answer failed (no ACK, bad address)
-		}
+	case !answered && cause == nil:
+		return OutcomeFailed // the answer failed (no ACK, bad address)
+	case !answered && (errors.Is(cause, sip.ErrCanceled) || errors.Is(cause, sip.ErrRemoteHangup)):
 		return OutcomeAbandoned
-	case !c.answered.Load():
+	case !answered:
 		return OutcomeFailed
 	case errors.Is(cause, sip.ErrShuttingDown):
 		return OutcomeShutdown
