@@ -58,7 +58,7 @@ type Waiting struct {
 	assigned chan Assignment
 	// The fields below are guarded by the Queue's mutex.
 	arrived   time.Time
-	queuedAt  time.Time // this time in the queue began (QueueObserver)
+	queuedAt  time.Time // this time in the queue began (Observer)
 	queued    bool
 	taken     bool // an agent accepted it: only Requeue puts it back
 	offeredTo int64
@@ -95,7 +95,7 @@ type Queue struct {
 	timeout  time.Duration
 	notify   QueueNotifier
 	log      *slog.Logger
-	observer QueueObserver // nil: none (set before use)
+	observer Observer // nil: none (set before use)
 
 	mu      sync.Mutex
 	agents  map[int64]*queueAgent

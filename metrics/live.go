@@ -32,10 +32,14 @@ type Sources struct {
 	Calls    CallSource
 	Queue    QueueSource
 	Decoders DecoderSource
+	Legs     LegSource
 }
 
 // Watch sets what the state metrics are read from at each scrape.
-func (m *Metrics) Watch(src Sources) { m.rtp.setSources(src) }
+func (m *Metrics) Watch(src Sources) {
+	m.rtp.setSources(src)
+	m.legs.setSource(src.Legs)
+}
 
 // Call states (ivr_calls{state}).
 var callStates = []string{"ringing", "bot", "queued", "agent"}

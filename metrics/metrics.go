@@ -6,7 +6,7 @@
 // runtime and process collectors. Counts of events (a call's end, a
 // recognition result, a queue wait, the bot's response time) come through
 // the small observer interfaces the producing packages define
-// (server.Observer, bridge.QueueObserver); states (calls ringing or with an
+// (server.Observer, bridge.Observer); states (calls ringing or with an
 // agent, agents by state, the queue, decoder use, RTP counters of calls in
 // progress) are read from the server, the bridge and the recognizer when
 // Prometheus scrapes.
@@ -45,7 +45,7 @@ var (
 )
 
 // Metrics holds the registry and the metrics fed by events. Make it with
-// New; it implements server.Observer and bridge.QueueObserver.
+// New; it implements server.Observer and bridge.Observer.
 type Metrics struct {
 	reg *prometheus.Registry
 
@@ -61,13 +61,14 @@ type Metrics struct {
 	response   *prometheus.HistogramVec
 	jitter     prometheus.Histogram
 
-	rtp *rtpCollector
+	rtp  *rtpCollector
+	legs *legCollector
 }
 
 // New returns metrics on a registry of their own, with the Go and process
 // collectors.
 func New() *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), rtp: newRTPCollector()}
+	m := &Metrics{reg: prometheus.NewRegistry(), rtp: newRTPCollector(), legs: &legCollector{}}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.calls = m.counterVec("ivr_calls_total",
 		"Calls that reached the server, by how they ended (outcome).", "outcome")
@@ -93,7 +94,7 @@ func New() *Metrics {
 		responseBuckets, "input")
 	m.jitter = m.histogram("ivr_rtp_jitter_seconds",
 		"RFC 3550 interarrival jitter of the caller's RTP at each call's end (direction in).", jitterBuckets)
-	m.reg.MustRegister(m.rtp)
+	m.reg.MustRegister(m.rtp, m.legs)
 	m.zero()
 	return m
 }
@@ -168,7 +169,7 @@ func (m *Metrics) Responded(input string, after time.Duration) {
 	m.response.WithLabelValues(oneOf(input, inputs)).Observe(after.Seconds())
 }
 
-// Dequeued implements bridge.QueueObserver.
+// Dequeued implements bridge.Observer.
 func (m *Metrics) Dequeued(wait time.Duration, answered bool) {
 	result := "left"
 	if answered {
@@ -178,6 +179,6 @@ func (m *Metrics) Dequeued(wait time.Duration, answered bool) {
 }
 
 var (
-	_ server.Observer      = (*Metrics)(nil)
-	_ bridge.QueueObserver = (*Metrics)(nil)
+	_ server.Observer = (*Metrics)(nil)
+	_ bridge.Observer = (*Metrics)(nil)
 )

@@ -244,3 +244,32 @@ func TestEventsCount(t *testing.T) {
 		}
 	}
 }
+
+type fakeLegs []bridge.LegStats
+
+func (f fakeLegs) EachLeg(fn func(bridge.LegStats)) {
+	for _, st := range f {
+		fn(st)
+	}
+}
+
+func TestLegCounters(t *testing.T) {
+	m := New()
+	live := fakeLegs{{Sent: 100, Received: 90, SendDropped: 1, Jitter: media.JitterStats{Concealed: 3, Late: 2}}}
+	m.Watch(Sources{Legs: live})
+	m.LegEnded(bridge.LegStats{Sent: 50, Received: 40})
+	body := scrapeBody(t, m)
+	for _, want := range []string{
+		`ivr_webrtc_packets_total{direction="in"} 130`, `ivr_webrtc_packets_total{direction="out"} 150`,
+		`ivr_webrtc_dropped_frames_total{direction="out"} 1`, `ivr_webrtc_concealed_frames_total{direction="in"} 3`,
+		`ivr_webrtc_late_packets_total{direction="in"} 2`, `ivr_webrtc_legs 1`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("want %s in\n%s", want, grepLines(body, "ivr_webrtc"))
+		}
+	}
+	m.Watch(Sources{}) // the live leg left, its end not reported yet: no counter goes down
+	if body := scrapeBody(t, m); !strings.Contains(body, `ivr_webrtc_packets_total{direction="in"} 130`+"\n") {
+		t.Errorf("counter went down:\n%s", grepLines(body, "ivr_webrtc"))
+	}
+}

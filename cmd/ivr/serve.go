@@ -156,7 +156,7 @@ func runServe(c *cli.Context) error {
 		return fmt.Errorf("--frustration: %w", err)
 	}
 	mx := newMetrics(c)
-	br, err := newBridge(c, cfg, st, cat, log, mx.queueObserver())
+	br, err := newBridge(c, cfg, st, cat, log, mx.bridgeObserver())
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 
 // newBridge builds the live-agent bridge from the serve flags.
 func newBridge(c *cli.Context, cfg server.Config, st *store.SQLite, cat *prompts.Catalog, log *slog.Logger,
-	qo bridge.QueueObserver) (*bridge.Bridge, error) {
+	obs bridge.Observer) (*bridge.Bridge, error) {
 	leg := bridge.LegConfig{Log: log}
 	for _, u := range splitList(c.String("ice-servers")) {
 		srv, err := iceServer(u)
@@ -54,7 +54,7 @@ func newBridge(c *cli.Context, cfg server.Config, st *store.SQLite, cat *prompts
 	return bridge.New(bridge.Config{
 		Store: st, Auth: bridge.NewAuth(st, bridge.WithAuthLogger(log)), Prompts: cat, Leg: leg,
 		OfferTimeout: c.Duration("agent-offer-timeout"), TURNSecret: c.String("turn-secret"), Log: log,
-		QueueObserver: qo,
+		Observer: obs,
 	})
 }
 

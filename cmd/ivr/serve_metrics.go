@@ -22,8 +22,9 @@ func newMetrics(c *cli.Context) *serveMetrics {
 	return &serveMetrics{m: metrics.New()}
 }
 
-// queueObserver is what the bridge reports queue waits to (nil when off).
-func (s *serveMetrics) queueObserver() bridge.QueueObserver {
+// bridgeObserver is what the bridge reports queue waits and agent legs
+// to (nil when off).
+func (s *serveMetrics) bridgeObserver() bridge.Observer {
 	if s.m == nil {
 		return nil
 	}
@@ -43,6 +44,6 @@ func (s *serveMetrics) watch(srv *server.Server, br *bridge.Bridge) {
 	if s.m == nil {
 		return
 	}
-	s.src.Calls, s.src.Queue = srv, br
+	s.src.Calls, s.src.Queue, s.src.Legs = srv, br, br
 	s.m.Watch(s.src)
 }
