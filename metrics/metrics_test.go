@@ -273,3 +273,22 @@ func TestLegCounters(t *testing.T) {
 		t.Errorf("counter went down:\n%s", grepLines(body, "ivr_webrtc"))
 	}
 }
+
+// BenchmarkScrape is one scrape (gather and encode) with 200 calls in
+// progress and 20 agents.
+func BenchmarkScrape(b *testing.B) {
+	m := New()
+	live := make(fakeCalls, 200)
+	for i := range live {
+		live[i].answered = true
+		live[i].st = media.Stats{PacketsReceived: 1000, PacketsSent: 1000}
+	}
+	agents := make([]bridge.AgentView, 20)
+	m.Watch(Sources{Calls: live, Queue: fakeQueue{Agents: agents}, Decoders: fakePool{Size: 8}})
+	h := m.Handler()
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	}
+}
