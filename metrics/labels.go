@@ -54,6 +54,8 @@ func outcomeLabel(s server.CallSummary) string {
 	switch {
 	case s.Outcome == server.OutcomeRejected || s.Outcome == server.OutcomeAbandoned:
 		return s.Outcome
+	case s.Outcome == server.OutcomeShutdown && s.Flow.Outcome != botHandover && s.Flow.Outcome != botCompleted:
+		return s.Outcome
 	case s.Flow.Outcome == botHandover:
 		return outHandedOver
 	case s.Flow.Outcome == botCompleted && s.Outcome != server.OutcomeFailed:

@@ -152,9 +152,10 @@ func (s *Server) reject(ic *sip.InboundCall, err error, arrived time.Time) {
 
 // callEnd is what run learns about the call's end, for observe.
 type callEnd struct {
-	start   time.Time
-	err     error // the call's errgroup result (nil when it never ran)
-	maxTime bool  // the call hit MaxCallTime
+	start    time.Time
+	err      error // the call's errgroup result (nil when it never ran)
+	maxTime  bool  // the call hit MaxCallTime
+	shutdown bool  // a server shutdown ended the call (drain, or hang-up of all calls)
 }
 
 // observe takes the call out of the calls in progress and reports it.
@@ -183,7 +184,7 @@ func outcomeOf(answered bool, cause error, e *callEnd) string {
 		return OutcomeAbandoned
 	case !answered:
 		return OutcomeFailed
-	case errors.Is(cause, sip.ErrShuttingDown):
+	case e.shutdown || errors.Is(cause, sip.ErrShuttingDown):
 		return OutcomeShutdown
 	case e.err != nil && !errors.Is(e.err, errCallOver) && !errors.Is(e.err, context.Canceled):
 		return OutcomeFailed // RTP time-out, media or flow error

@@ -157,9 +157,11 @@ func TestOutcome(t *testing.T) {
 		{"flow error", true, nil, errors.New("boom"), false, OutcomeFailed},
 		{"max call time", true, nil, errCallOver, true, OutcomeMaxTime},
 		{"shutdown", true, sip.ErrShuttingDown, errCallOver, false, OutcomeShutdown},
+		{"drained", true, nil, errCallOver, false, OutcomeShutdown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := outcomeOf(tc.answered, tc.cause, &callEnd{err: tc.err, maxTime: tc.maxTime}); got != tc.want {
+			e := &callEnd{err: tc.err, maxTime: tc.maxTime, shutdown: tc.name == "drained"}
+			if got := outcomeOf(tc.answered, tc.cause, e); got != tc.want {
 				t.Errorf("outcome %q, want %q", got, tc.want)
 			}
 		})
