@@ -37,7 +37,7 @@ type Sources struct {
 
 // Watch sets what the state metrics are read from at each scrape.
 func (m *Metrics) Watch(src Sources) {
-	m.rtp.setSources(src)
+	m.live.setSources(src)
 	m.legs.setSource(src.Legs)
 }
 
@@ -105,7 +105,7 @@ func describeStates(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// sourcesMu guards an rtpCollector's sources.
+// sources are what a liveCollector reads at each scrape.
 type sources struct {
 	mu  sync.Mutex
 	src Sources

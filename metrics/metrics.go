@@ -61,14 +61,14 @@ type Metrics struct {
 	response   *prometheus.HistogramVec
 	jitter     prometheus.Histogram
 
-	rtp  *rtpCollector
+	live *liveCollector
 	legs *legCollector
 }
 
 // New returns metrics on a registry of their own, with the Go and process
 // collectors.
 func New() *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), rtp: newRTPCollector(), legs: &legCollector{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), live: newLiveCollector(), legs: &legCollector{}}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.calls = m.counterVec("ivr_calls_total",
 		"Calls that reached the server, by how they ended (outcome).", "outcome")
@@ -94,7 +94,7 @@ func New() *Metrics {
 		responseBuckets, "input")
 	m.jitter = m.histogram("ivr_rtp_jitter_seconds",
 		"RFC 3550 interarrival jitter of the caller's RTP at each call's end (direction in).", jitterBuckets)
-	m.reg.MustRegister(m.rtp, m.legs)
+	m.reg.MustRegister(m.live, m.legs)
 	m.zero()
 	return m
 }
@@ -122,7 +122,7 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Handler serves the registry in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, ErrorLog: nil})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
 // CallEnded implements server.Observer.
@@ -142,7 +142,7 @@ func (m *Metrics) CallEnded(s server.CallSummary) {
 	if s.Answered {
 		m.jitter.Observe(s.Media.Jitter.Seconds())
 	}
-	m.rtp.ended(&s.Media)
+	m.live.ended(&s.Media)
 }
 
 // SpeechResult implements server.Observer.

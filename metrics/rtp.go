@@ -62,9 +62,10 @@ func (t *rtpTotals) monotonic(last *rtpTotals) {
 	}
 }
 
-// rtpCollector is the scrape-time collector: RTP counters of ended calls
-// plus those of calls in progress, and the state gauges (live.go).
-type rtpCollector struct {
+// liveCollector is the scrape-time collector of the callers' legs: RTP
+// counters of ended calls plus those of calls in progress, and the state
+// gauges of calls, agents, the queue and the decoders (live.go).
+type liveCollector struct {
 	sources
 
 	mu         sync.Mutex
@@ -74,16 +75,16 @@ type rtpCollector struct {
 	outInterv  media.IntervalHistogram
 }
 
-func newRTPCollector() *rtpCollector { return &rtpCollector{} }
+func newLiveCollector() *liveCollector { return &liveCollector{} }
 
-func (c *rtpCollector) setSources(src Sources) {
+func (c *liveCollector) setSources(src Sources) {
 	c.sources.mu.Lock()
 	c.sources.src = src
 	c.sources.mu.Unlock()
 }
 
 // ended adds an ended call's counters.
-func (c *rtpCollector) ended(st *media.Stats) {
+func (c *liveCollector) ended(st *media.Stats) {
 	c.mu.Lock()
 	c.endedSum.add(st)
 	c.inInterval.Merge(&st.RecvIntervals)
@@ -92,7 +93,7 @@ func (c *rtpCollector) ended(st *media.Stats) {
 }
 
 // Describe implements prometheus.Collector.
-func (c *rtpCollector) Describe(ch chan<- *prometheus.Desc) {
+func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPackets, descLost, descLate, descSendErrors, descJitterMax, descInterval} {
 		ch <- d
 	}
@@ -100,7 +101,7 @@ func (c *rtpCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect implements prometheus.Collector.
-func (c *rtpCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	src := c.get()
 	var live rtpTotals
 	var ringing, answered int
