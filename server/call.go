@@ -42,6 +42,7 @@ type call struct {
 	flow     Flow        // set by runFlow, for its Result (observe.go)
 	flowDone atomic.Bool // the flow has returned
 	answered atomic.Bool
+	shutdown atomic.Bool              // a server shutdown ended the call (its outcome)
 	turn     atomic.Pointer[turnMark] // a caller's turn waiting for the bot's answer
 }
 

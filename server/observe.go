@@ -165,6 +165,7 @@ func (c *call) observe(e *callEnd) {
 	if r, ok := c.flow.(Reporter); ok && c.flowDone.Load() {
 		sum.Flow = r.Result()
 	}
+	e.shutdown = e.shutdown || c.shutdown.Load()
 	sum.Outcome = c.outcome(e)
 	c.srv.obs.CallEnded(sum)
 }
