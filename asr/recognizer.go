@@ -160,6 +160,10 @@ type Event struct {
 	Latency time.Duration
 	// DecoderWait is how long the utterance waited for a free decoder.
 	DecoderWait time.Duration
+	// Trailing (EventSpeechEnd, EventFinal, EventNoMatch) is the silence
+	// that ended the utterance: the caller stopped speaking this long
+	// before the frame that ended it (the write Latency counts from).
+	Trailing time.Duration
 	// Err is the failure of an EventError.
 	Err error
 	// Cues are the grammar's cue phrases (Grammar.Cues) heard before or

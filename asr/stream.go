@@ -223,15 +223,16 @@ func (st *sphinxStream) frame(f *frameIn) {
 	if ev != VADEnd {
 		st.feed(f.pcm[:])
 		if time.Duration(st.frames-st.utt.start)*frameDur >= st.cfg.MaxUtterance {
+			trailing := st.vad.SilenceRun()
 			st.vad = NewVAD(st.cfg.VAD) // force the end; re-learn the floor
-			st.endUtterance(f.at)
+			st.endUtterance(f.at, trailing)
 			return
 		}
 		st.maybeShorten()
 		return
 	}
 	st.feed(f.pcm[:])
-	st.endUtterance(f.at)
+	st.endUtterance(f.at, st.vad.EndedAfter())
 }
 
 func (st *sphinxStream) pushPreRoll(f *frameIn) {
@@ -325,11 +326,13 @@ func (st *sphinxStream) maybeShorten() {
 	}
 }
 
-// endUtterance finishes the decode and reports the result.
-func (st *sphinxStream) endUtterance(endWrite time.Time) {
-	st.emit(Event{Type: EventSpeechEnd, Grammar: st.utt.grammar, At: st.at()})
+// endUtterance finishes the decode and reports the result; trailing is
+// the number of silent frames that ended the utterance.
+func (st *sphinxStream) endUtterance(endWrite time.Time, trailing int) {
+	tail := time.Duration(trailing) * frameDur
+	st.emit(Event{Type: EventSpeechEnd, Grammar: st.utt.grammar, At: st.at(), Trailing: tail})
 	ev := st.result()
-	ev.Grammar, ev.At, ev.DecoderWait = st.utt.grammar, st.at(), st.utt.wait
+	ev.Grammar, ev.At, ev.DecoderWait, ev.Trailing = st.utt.grammar, st.at(), st.utt.wait, tail
 	ev.Latency = time.Since(endWrite)
 	if ev.Type == EventError {
 		st.log.Warn("asr: recognition failed", "grammar", st.utt.grammar, "err", ev.Err)

@@ -83,6 +83,7 @@ type VAD struct {
 	inSpeech bool
 	run      int // speech frames in a row (idle) or silence frames in a row (speech)
 	endAfter int // silence frames that end speech
+	ended    int // silence frames that ended the last utterance
 	level    float64
 	frames   int
 }
@@ -100,6 +101,10 @@ func NewVAD(cfg VADConfig) *VAD {
 func (v *VAD) SetEndSilence(d time.Duration) {
 	v.endAfter = max(1, int(d/(20*time.Millisecond)))
 }
+
+// EndedAfter is how many silent frames ended the last utterance (the end
+// silence in force then, shortened or not).
+func (v *VAD) EndedAfter() int { return v.ended }
 
 // InSpeech reports whether the VAD is between a start and an end.
 func (v *VAD) InSpeech() bool { return v.inSpeech }
@@ -172,6 +177,7 @@ func (v *VAD) Process(f []int16) VADEvent {
 	}
 	v.run++
 	if v.run >= v.endAfter {
+		v.ended = v.run
 		v.inSpeech, v.run = false, 0
 		v.SetEndSilence(v.cfg.EndSilence)
 		return VADEnd

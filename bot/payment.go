@@ -119,6 +119,7 @@ func (b *Bot) makePayment(ctx context.Context) (stepID, error) {
 	req := store.PaymentRequest{
 		AccountID: b.acct.ID, Amount: b.pay.amount, CardLast4: b.acct.CardLast4, Now: b.cfg.Now(),
 		IdempotencyKey: IdempotencyKey(b.cfg.CallID, b.acct.ID, b.pay.amount, b.acct.CardLast4),
+		CallID:         b.cfg.CallID,
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.StoreTimeout)
 	p, err := b.cfg.Store.MakePayment(wctx, req)

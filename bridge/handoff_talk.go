@@ -16,6 +16,7 @@ type activeCall struct {
 	callID  string
 	agentID int64
 	inbox   chan Msg
+	leg     *Leg // once made, for EachLeg (guarded by Bridge.mu)
 }
 
 // deliver passes m on; a call that is not reading is ending anyway.
@@ -53,6 +54,7 @@ func (b *Bridge) talk(ctx context.Context, call CallLeg, w *Waiting, hc HandoffC
 		return b.legFailed(ac, log, err)
 	}
 	defer leg.Close()
+	defer b.trackLeg(ac, leg)()
 	accepted := time.Now()
 	if err := b.connect(ctx, leg, ac); err != nil {
 		if ctx.Err() != nil {

@@ -52,7 +52,10 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// SessionCheck is how often a WebSocket's session is checked (30 s).
 	SessionCheck time.Duration
-	Log          *slog.Logger
+	// Observer, when set, is told each call's wait in the queue and each
+	// agent leg's counters.
+	Observer Observer
+	Log      *slog.Logger
 }
 
 // Bridge is the live-agent side of `ivr serve`: the queue, the agents'
@@ -92,6 +95,7 @@ func New(cfg Config) (*Bridge, error) {
 	b := &Bridge{cfg: cfg, log: cfg.Log, conns: map[int64]*agentConn{}, active: map[int64]*activeCall{},
 		wrap: map[int64]string{}, calls: map[string]*trackedCall{}}
 	b.queue = NewQueue(cfg.OfferTimeout, b, cfg.Log)
+	b.queue.observer = cfg.Observer
 	return b, nil
 }
 

@@ -58,6 +58,7 @@ type Waiting struct {
 	assigned chan Assignment
 	// The fields below are guarded by the Queue's mutex.
 	arrived   time.Time
+	queuedAt  time.Time // this time in the queue began (Observer)
 	queued    bool
 	taken     bool // an agent accepted it: only Requeue puts it back
 	offeredTo int64
@@ -91,9 +92,10 @@ type queueAgent struct {
 // and an agent who lets queueMaxMisses offers in a row ring out is set
 // away. All methods are safe for concurrent use.
 type Queue struct {
-	timeout time.Duration
-	notify  QueueNotifier
-	log     *slog.Logger
+	timeout  time.Duration
+	notify   QueueNotifier
+	log      *slog.Logger
+	observer Observer // nil: none (set before use)
 
 	mu      sync.Mutex
 	agents  map[int64]*queueAgent
@@ -222,7 +224,7 @@ func (q *Queue) add(w *Waiting, head bool) int {
 		if w.arrived.IsZero() {
 			w.arrived = time.Now()
 		}
-		w.queued, w.offeredTo = true, 0
+		w.queued, w.offeredTo, w.queuedAt = true, 0, time.Now()
 		if head {
 			q.waiting = append([]*Waiting{w}, q.waiting...)
 		} else {
@@ -248,6 +250,7 @@ func (q *Queue) Leave(w *Waiting) {
 			a.call = nil
 			q.setState(&ev, a, StateAvailable, "")
 		}
+		q.dequeuedEvent(&ev, w, false)
 		q.removeLocked(w)
 		q.dispatchLocked(&ev)
 	}
@@ -266,6 +269,7 @@ func (q *Queue) Accept(agentID int64, callID string) error {
 	}
 	w := a.call
 	q.stopTimer(w)
+	q.dequeuedEvent(&ev, w, true)
 	q.removeLocked(w)
 	w.taken = true
 	a.misses = 0

@@ -39,6 +39,12 @@ type call struct {
 	speech    chan asr.Event
 	listening atomic.Bool // the flow asked for speech: results go to it, speech barges in
 	speechOff atomic.Bool // recognition failed during the call
+
+	flow     Flow        // set by runFlow, for its Result (observe.go)
+	flowDone atomic.Bool // the flow has returned
+	answered atomic.Bool
+	shutdown atomic.Bool              // a server shutdown ended the call (its outcome)
+	turn     atomic.Pointer[turnMark] // a caller's turn waiting for the bot's answer
 }
 
 func (s *Server) newCall(ic *sip.InboundCall) (*call, error) {
@@ -74,8 +80,11 @@ func (s *Server) newCall(ic *sip.InboundCall) (*call, error) {
 }
 
 // run answers the call and runs it to its end.
-func (c *call) run() {
+func (c *call) run(arrived time.Time) {
 	defer c.sess.Close()
+	end := &callEnd{start: arrived}
+	c.srv.live.add(c)
+	defer c.observe(end)
 	start := time.Now()
 	if err := c.ic.Ringing(); err != nil {
 		c.log.Info("ringing failed", "error", err)
@@ -95,14 +104,15 @@ func (c *call) run() {
 		c.log.Info("call not answered", "error", err)
 		return
 	}
+	c.answered.Store(true)
 	c.log.Info("call answered", "from", c.info.From, "to", c.info.To, "codec", c.info.Codec,
 		"transport", c.info.Transport, "remote_rtp", c.ic.Offer.RTPAddr().String(),
 		"local_rtp", c.ports.RTPAddr().String(), "setup", time.Since(start).Round(time.Microsecond))
 	c.applyRemote(c.ic.Remote())
 
-	ctx, cancel := context.WithTimeout(c.ic.Context(), c.srv.cfg.MaxCallTime)
+	callCtx, cancel := context.WithTimeout(c.ic.Context(), c.srv.cfg.MaxCallTime)
 	defer cancel()
-	g, ctx := errgroup.WithContext(ctx)
+	g, ctx := errgroup.WithContext(callCtx)
 	if c.startSpeech(ctx) {
 		g.Go(func() error { return c.pumpSpeech(ctx) })
 	}
@@ -114,6 +124,7 @@ func (c *call) run() {
 	g.Go(func() error { return c.watchShutdown(ctx, stopFlow) })
 	g.Go(func() error { return c.runFlow(ctx, flowCtx) })
 	err = g.Wait()
+	end.err, end.maxTime = err, errors.Is(callCtx.Err(), context.DeadlineExceeded)
 	c.stopPrompt()
 	st := c.sess.Stats()
 	c.logSRTP(st)
@@ -167,8 +178,11 @@ func (c *call) runMedia(ctx context.Context) error {
 // before ctx (the call's own): the call then hears the shutdown goodbye.
 func (c *call) runFlow(ctx, flowCtx context.Context) error {
 	flow := c.srv.flows(c.info)
+	c.flow = flow
 	err := flow.Run(flowCtx, c)
+	c.flowDone.Store(true)
 	if ctx.Err() == nil && context.Cause(flowCtx) == errShutdown {
+		c.shutdown.Store(true)
 		c.sayShutdownGoodbye(ctx)
 		return errCallOver
 	}
@@ -202,6 +216,7 @@ func (c *call) press(d media.DTMF) {
 		return
 	}
 	c.stopPrompt()
+	c.turnEnded(InputDTMF, d.At)
 	select {
 	case c.digits <- d:
 	default:
@@ -251,7 +266,7 @@ func (c *call) Play(ctx context.Context, names ...string) (bool, error) {
 	}
 	p := prompts.NewPlayer(clips)
 	c.player.Store(p)
-	c.sess.SetSource(p)
+	c.sess.SetSource(c.answering(p))
 	defer c.player.CompareAndSwap(p, nil)
 	select {
 	case <-p.Done():
@@ -281,6 +296,7 @@ func (c *call) SetSource(src media.Source) {
 // recognition for the call: from then on the bridge has it.
 func (c *call) Tap(w media.PCM16Writer) {
 	c.listening.Store(false)
+	c.turn.Store(nil)
 	c.sink.speech.Store(nil)
 	if w == nil {
 		c.sink.tap.Store(nil)

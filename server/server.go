@@ -34,6 +34,9 @@ type Server struct {
 	http    *http.Server
 	httpLn  net.Listener
 	web     http.Handler // more HTTP routes (the agent pages), under /
+	metrics http.Handler // GET /metrics (WithMetrics)
+	obs     Observer
+	live    liveCalls
 
 	active   atomic.Int64
 	draining atomic.Bool
@@ -66,7 +69,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, idle: make(chan struct{}, 1), ending: make(chan struct{}),
+	s := &Server{cfg: cfg, log: cfg.Log, obs: nopObserver{}, idle: make(chan struct{}, 1), ending: make(chan struct{}),
 		stopNow: make(chan struct{})}
 	s.flows = func(CallInfo) Flow { return &Menu{NoInput: cfg.NoInputTimeout} }
 	for _, o := range opts {
@@ -190,6 +193,9 @@ func (s *Server) routes() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "ok %d calls\n", s.active.Load())
 	})
+	if s.metrics != nil {
+		mux.Handle("GET /metrics", s.metrics)
+	}
 	if s.web != nil {
 		mux.Handle("/", s.web)
 	}
@@ -198,17 +204,18 @@ func (s *Server) routes() http.Handler {
 
 // HandleCall implements sip.Handler: admission, then the call's life.
 func (s *Server) HandleCall(ic *sip.InboundCall) {
+	arrived := time.Now()
 	// Count the call in before looking at draining: drain reads the count
 	// after setting draining, so either it waits for this call or the call
 	// sees draining and is refused.
 	n := s.active.Add(1)
 	defer s.callDone()
 	if s.draining.Load() {
-		ic.Reject(sip.ErrShuttingDown)
+		s.reject(ic, sip.ErrShuttingDown, arrived)
 		return
 	}
 	if n > int64(s.cfg.MaxCalls) {
-		ic.Reject(sip.ErrCallLimit)
+		s.reject(ic, sip.ErrCallLimit, arrived)
 		return
 	}
 	c, err := s.newCall(ic)
@@ -217,8 +224,8 @@ func (s *Server) HandleCall(ic *sip.InboundCall) {
 			err = fmt.Errorf("%w: %v", sip.ErrCapacity, err)
 		}
 		ic.Log().Warn("call not taken", "error", err)
-		ic.Reject(err)
+		s.reject(ic, err, arrived)
 		return
 	}
-	c.run()
+	c.run(arrived)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/supportline/ivr/asr"
 	"github.com/supportline/ivr/media"
@@ -101,9 +102,13 @@ func (c *call) onSpeech(ev asr.Event) {
 	case asr.EventFinal, asr.EventNoMatch, asr.EventNoInput:
 		c.log.Info("speech", "result", ev.Type.String(), "grammar", ev.Grammar, "intent", ev.Intent,
 			"text", loggable(ev), "confidence", ev.Confidence, "latency", ev.Latency, "decoder_wait", ev.DecoderWait)
+		c.srv.obs.SpeechResult(ev)
 	}
 	if !c.listening.Load() && ev.Type != asr.EventError {
 		return // nobody asked: speech while a prompt without barge-in plays
+	}
+	if ev.Type == asr.EventFinal || ev.Type == asr.EventNoMatch {
+		c.turnEnded(InputSpeech, time.Now().Add(-ev.Latency-ev.Trailing))
 	}
 	select {
 	case c.speech <- ev:

@@ -246,7 +246,7 @@ func (s *Server) respond(req *gosip.Request, tx gosip.ServerTransaction, code in
 		res.AppendHeader(h)
 	}
 	if err := tx.Respond(res); err != nil {
-		s.log.Debug("sip respond failed", "status", code, "method", req.Method.String(), "error", err)
+		s.log.Debug("sip respond failed", "call_id", callID(req), "status", code, "method", req.Method.String(), "error", err)
 	}
 }
 

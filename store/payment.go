@@ -39,6 +39,8 @@ type PaymentRequest struct {
 	IdempotencyKey string
 	// Now is the payment time (zero: the store's clock).
 	Now time.Time
+	// CallID is the call the payment is made in, for the log only.
+	CallID string
 }
 
 // confirmationLen is 8 decimal digits: the bot reads a confirmation code
@@ -135,9 +137,9 @@ func (s *SQLite) makePayment(ctx context.Context, req PaymentRequest) (*Payment,
 		return nil, err
 	}
 	if replay {
-		s.log.Info("store: payment replayed", "payment_id", pay.ID, "account_id", pay.AccountID)
+		s.log.Info("store: payment replayed", "call_id", req.CallID, "payment_id", pay.ID, "account_id", pay.AccountID)
 	} else {
-		s.log.Info("store: payment made", "payment_id", pay.ID, "account_id", pay.AccountID,
+		s.log.Info("store: payment made", "call_id", req.CallID, "payment_id", pay.ID, "account_id", pay.AccountID,
 			"amount", pay.Amount.String(), "confirmation", pay.Confirmation)
 	}
 	return pay, nil

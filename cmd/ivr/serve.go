@@ -52,6 +52,7 @@ func serveCommand() *cli.Command {
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "turn-secret", Usage: "coturn static-auth-secret: time-limited TURN credentials per agent and call for the --ice-servers turn: URLs", EnvVars: []string{"IVR_TURN_SECRET"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "webrtc-ips", Usage: "comma-separated addresses for WebRTC host candidates (default: the HTTP listen host)", EnvVars: []string{"IVR_WEBRTC_IPS"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "webrtc-ports", Usage: "UDP port range LOW-HIGH for WebRTC (default: any)", EnvVars: []string{"IVR_WEBRTC_PORTS"}}),
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "metrics", Value: true, Usage: "Prometheus metrics at GET /metrics on the HTTP address; --metrics=false to turn off", EnvVars: []string{"IVR_METRICS"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"IVR_LOG_LEVEL"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json", EnvVars: []string{"IVR_LOG_FORMAT"}}),
 	}
@@ -87,6 +88,9 @@ func newLogger(c *cli.Context) (*slog.Logger, error) {
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	w := c.App.ErrWriter // os.Stderr unless a test captures it
+	if w == nil {
+		w = os.Stderr
+	}
 	switch c.String("log-format") {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
@@ -161,11 +165,13 @@ func runServe(c *cli.Context) error {
 	if botCfg.Frustration, err = frustrationSettings(c.StringSlice("frustration")); err != nil {
 		return fmt.Errorf("--frustration: %w", err)
 	}
-	br, err := newBridge(c, cfg, st, cat, log)
+	mx := newMetrics(c)
+	br, err := newBridge(c, cfg, st, cat, log, mx.bridgeObserver())
 	if err != nil {
 		return err
 	}
 	opts := []server.Option{server.WithPrompts(cat), server.WithHTTPHandler(br.Handler()), server.WithSIPUsers(st)}
+	opts = append(opts, mx.serverOptions()...)
 	if c.Bool("asr") {
 		rec, err := asr.NewSphinx(asr.SphinxConfig{
 			ModelDir: c.String("asr-model-dir"),
@@ -178,6 +184,7 @@ func runServe(c *cli.Context) error {
 			return fmt.Errorf("speech recognition: %w (run with --asr=false for keypad only)", err)
 		}
 		defer rec.Close()
+		mx.src.Decoders = rec
 		botCfg.PayGrammar = bot.GrammarPayChoice
 		opts = append(opts, server.WithRecognizer(rec, asr.StreamConfig{
 			VAD: asr.VADConfig{EndSilence: c.Duration("asr-end-silence")},
@@ -198,6 +205,7 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	mx.watch(srv, br)
 	return runUntilSignalled(srv, log)
 }
 
@@ -231,6 +239,16 @@ func runUntilSignalled(srv *server.Server, log *slog.Logger) error {
 		}
 	}()
 	return srv.Run(ctx)
+}
+
+// Result implements server.Reporter: the bot's outcome, for metrics.
+func (f botFlow) Result() server.FlowResult {
+	rec := f.b.Record()
+	r := server.FlowResult{Outcome: rec.Outcome, Contained: bot.Contained(rec)}
+	if rec.Handover != nil {
+		r.Reason = rec.Handover.Reason
+	}
+	return r
 }
 
 // botFlow runs the speech bot as a call's flow (server.Call satisfies

@@ -17,7 +17,8 @@ import (
 )
 
 // newBridge builds the live-agent bridge from the serve flags.
-func newBridge(c *cli.Context, cfg server.Config, st *store.SQLite, cat *prompts.Catalog, log *slog.Logger) (*bridge.Bridge, error) {
+func newBridge(c *cli.Context, cfg server.Config, st *store.SQLite, cat *prompts.Catalog, log *slog.Logger,
+	obs bridge.Observer) (*bridge.Bridge, error) {
 	leg := bridge.LegConfig{Log: log}
 	for _, u := range splitList(c.String("ice-servers")) {
 		srv, err := iceServer(u)
@@ -53,6 +54,7 @@ func newBridge(c *cli.Context, cfg server.Config, st *store.SQLite, cat *prompts
 	return bridge.New(bridge.Config{
 		Store: st, Auth: bridge.NewAuth(st, bridge.WithAuthLogger(log), bridge.WithSessionStore(st)), Prompts: cat, Leg: leg,
 		OfferTimeout: c.Duration("agent-offer-timeout"), TURNSecret: c.String("turn-secret"), Log: log,
+		Observer: obs,
 	})
 }
 
