@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,14 +24,7 @@ import (
 // the call is in that last step; the call's result arrives on the channel.
 func shutdownCall(t *testing.T, sipAddr string) (<-chan *softphone.Result, *eventLog) {
 	t.Helper()
-	script := filepath.Join(t.TempDir(), "listen.txt")
-	if err := os.WriteFile(script, []byte("dtmf 2468#\nwait-silence 30\nwait 60\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sc, err := softphone.ParseScript(script)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := writeScript(t, "dtmf 2468#", "wait-silence 30", "wait 60")
 	ev := &eventLog{listening: make(chan struct{})}
 	res := make(chan *softphone.Result, 1)
 	go func() {
@@ -142,10 +134,7 @@ func TestServeShutdownDrains(t *testing.T) {
 		}
 		<-time.After(20 * time.Millisecond) // bounded poll
 	}
-	sc, err := softphone.ParseScript(writeScript(t, "hangup\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := writeScript(t, "hangup")
 	if r, err := softphone.Dial(context.Background(), softphone.Config{Target: "sip:ivr@" + serve.sip,
 		From: "+15550100", RTPLow: 46000, RTPHigh: 46998}, sc, nil); err == nil || r.Code != 503 {
 		t.Errorf("new call while draining: %+v, %v; want 503", r, err)
@@ -212,13 +201,4 @@ func TestServeSecondSignalStopsNow(t *testing.T) {
 		t.Errorf("records %+v, want one call ended by the shutdown", recs)
 	}
 	checkIntegrity(t, dir)
-}
-
-func writeScript(t *testing.T, text string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "script.txt")
-	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
