@@ -33,12 +33,16 @@ type Sources struct {
 	Queue    QueueSource
 	Decoders DecoderSource
 	Legs     LegSource
+	SIP      SIPSource
 }
 
 // Watch sets what the state metrics are read from at each scrape.
 func (m *Metrics) Watch(src Sources) {
 	m.live.setSources(src)
 	m.legs.setSource(src.Legs)
+	m.sip.mu.Lock()
+	m.sip.src = src
+	m.sip.mu.Unlock()
 }
 
 // Call states (ivr_calls{state}).

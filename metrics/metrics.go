@@ -63,12 +63,13 @@ type Metrics struct {
 
 	live *liveCollector
 	legs *legCollector
+	sip  *sipCollector
 }
 
 // New returns metrics on a registry of their own, with the Go and process
 // collectors.
 func New() *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), live: newLiveCollector(), legs: &legCollector{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), live: newLiveCollector(), legs: &legCollector{}, sip: &sipCollector{}}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.calls = m.counterVec("ivr_calls_total",
 		"Calls that reached the server, by how they ended (outcome).", "outcome")
@@ -94,7 +95,7 @@ func New() *Metrics {
 		responseBuckets, "input")
 	m.jitter = m.histogram("ivr_rtp_jitter_seconds",
 		"RFC 3550 interarrival jitter of the caller's RTP at each call's end (direction in).", jitterBuckets)
-	m.reg.MustRegister(m.live, m.legs)
+	m.reg.MustRegister(m.live, m.legs, m.sip)
 	m.zero()
 	return m
 }

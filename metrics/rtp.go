@@ -29,6 +29,9 @@ var (
 		"RTP packets to the caller whose send failed.", nil, nil)
 	descJitterMax = prometheus.NewDesc("ivr_rtp_jitter_max_seconds",
 		"Largest RFC 3550 interarrival jitter among calls in progress (direction in).", []string{"direction"}, nil)
+	descSRTPDropped = prometheus.NewDesc("ivr_srtp_dropped_packets_total",
+		"SRTP packets from callers dropped, by reason (auth: the tag did not verify, e.g. forged or a wrong key; replay).",
+		[]string{"reason"}, nil)
 	descInterval = prometheus.NewDesc("ivr_rtp_packet_interval_seconds",
 		"Time between consecutive RTP packets of ended calls, by direction (out: our pacing, 20 ms nominal; in: arrivals from the caller).",
 		[]string{"direction"}, nil)
@@ -41,6 +44,7 @@ var intervalBoundsMS = []int{5, 10, 15, 18, 19, 20, 21, 22, 25, 30, 40, 60, 100,
 // rtpTotals are RTP counters summed over calls.
 type rtpTotals struct {
 	inPackets, outPackets, inLost, outSkipped, sendErrors uint64
+	srtpAuth, srtpReplays                                 uint64
 }
 
 func (t *rtpTotals) add(st *media.Stats) {
@@ -49,6 +53,19 @@ func (t *rtpTotals) add(st *media.Stats) {
 	t.inLost += uint64(max(st.Lost, 0))
 	t.outSkipped += st.SkippedFrames
 	t.sendErrors += st.SendErrors
+	t.srtpAuth += st.SRTPAuthFailures
+	t.srtpReplays += st.SRTPReplays
+}
+
+// plus adds o's counters to t.
+func (t *rtpTotals) plus(o rtpTotals) {
+	t.inPackets += o.inPackets
+	t.outPackets += o.outPackets
+	t.inLost += o.inLost
+	t.outSkipped += o.outSkipped
+	t.sendErrors += o.sendErrors
+	t.srtpAuth += o.srtpAuth
+	t.srtpReplays += o.srtpReplays
 }
 
 // monotonic keeps each field at least its last reported value: a call
@@ -56,7 +73,8 @@ func (t *rtpTotals) add(st *media.Stats) {
 // totals, and a scrape between the two must not see a counter go down.
 func (t *rtpTotals) monotonic(last *rtpTotals) {
 	for _, p := range [][2]*uint64{{&t.inPackets, &last.inPackets}, {&t.outPackets, &last.outPackets},
-		{&t.inLost, &last.inLost}, {&t.outSkipped, &last.outSkipped}, {&t.sendErrors, &last.sendErrors}} {
+		{&t.inLost, &last.inLost}, {&t.outSkipped, &last.outSkipped}, {&t.sendErrors, &last.sendErrors},
+		{&t.srtpAuth, &last.srtpAuth}, {&t.srtpReplays, &last.srtpReplays}} {
 		*p[0] = max(*p[0], *p[1])
 		*p[1] = *p[0]
 	}
@@ -94,7 +112,7 @@ func (c *liveCollector) ended(st *media.Stats) {
 
 // Describe implements prometheus.Collector.
 func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPackets, descLost, descLate, descSendErrors, descJitterMax, descInterval} {
+	for _, d := range []*prometheus.Desc{descPackets, descLost, descLate, descSendErrors, descSRTPDropped, descJitterMax, descInterval} {
 		ch <- d
 	}
 	describeStates(ch)
@@ -119,11 +137,7 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.mu.Lock()
 	t := c.endedSum
-	t.inPackets += live.inPackets
-	t.outPackets += live.outPackets
-	t.inLost += live.inLost
-	t.outSkipped += live.outSkipped
-	t.sendErrors += live.sendErrors
+	t.plus(live)
 	t.monotonic(&c.last)
 	in, out := histogramOf(&c.inInterval), histogramOf(&c.outInterv)
 	c.mu.Unlock()
@@ -136,6 +150,8 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descLost, t.inLost, dirIn)
 	counter(descLate, t.outSkipped, dirOut)
 	counter(descSendErrors, t.sendErrors)
+	counter(descSRTPDropped, t.srtpAuth, "auth")
+	counter(descSRTPDropped, t.srtpReplays, "replay")
 	ch <- prometheus.MustNewConstMetric(descJitterMax, prometheus.GaugeValue, jitter.Seconds(), dirIn)
 	ch <- prometheus.MustNewConstHistogram(descInterval, in.n, in.sum, in.buckets, dirIn)
 	ch <- prometheus.MustNewConstHistogram(descInterval, out.n, out.sum, out.buckets, dirOut)

@@ -44,6 +44,6 @@ func (s *serveMetrics) watch(srv *server.Server, br *bridge.Bridge) {
 	if s.m == nil {
 		return
 	}
-	s.src.Calls, s.src.Queue, s.src.Legs = srv, br, br
+	s.src.Calls, s.src.Queue, s.src.Legs, s.src.SIP = srv, br, br, srv
 	s.m.Watch(s.src)
 }
