@@ -32,7 +32,11 @@ type SessionConfig struct {
 	// called from the session's pacing goroutine, so it must return quickly
 	// (hand slow work to another goroutine) and must not keep the slice.
 	Sink PCM16Writer
-	Log  *slog.Logger
+	// SendTap, when set, gets each 20 ms frame of audio sent (silence and
+	// RFC 4733 event frames as zeros), from the pacing goroutine, under
+	// the same rules as Sink: the call recording's right channel.
+	SendTap PCM16Writer
+	Log     *slog.Logger
 }
 
 // Session is one call's RTP stream in both directions, on one UDP socket.

@@ -95,6 +95,12 @@ var migrations = []migration{
 			at          INTEGER NOT NULL
 		) STRICT`,
 	)},
+	{3, "call recordings", sqlSteps(
+		`ALTER TABLE calls ADD COLUMN recording TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE calls ADD COLUMN recording_ms INTEGER NOT NULL DEFAULT 0 CHECK (recording_ms >= 0)`,
+		`ALTER TABLE calls ADD COLUMN recording_paused_ms INTEGER NOT NULL DEFAULT 0 CHECK (recording_paused_ms >= 0)`,
+		`ALTER TABLE calls ADD COLUMN recording_paused TEXT NOT NULL DEFAULT '[]'`,
+	)},
 }
 
 // migrate brings the schema to the last version of ms, each migration in its
