@@ -33,6 +33,7 @@ type call struct {
 	merger *media.DTMFMerger
 	digits chan media.DTMF
 	player atomic.Pointer[prompts.Player] // the prompt playing now, for barge-in
+	rec    *callRecording                 // nil when calls are not recorded
 
 	stream    asr.Stream // nil when speech is off
 	speech    chan asr.Event
@@ -51,6 +52,11 @@ func (s *Server) newCall(ic *sip.InboundCall) (*call, error) {
 		info: CallInfo{ID: ic.ID, From: ic.From, To: ic.To, Transport: ic.Transport, Codec: codec.Name}}
 	c.merger = media.NewDTMFMerger()
 	c.sink = &frameFanout{inband: media.NewDTMFDetector(media.WithDTMFHandler(c.press))}
+	var sendTap media.PCM16Writer
+	if s.cfg.RecordCalls {
+		c.rec = &callRecording{}
+		c.sink.rec, sendTap = c.rec, c.rec
+	}
 	if c.ports, err = s.ports.Allocate(); err != nil {
 		return nil, err
 	}
@@ -60,7 +66,7 @@ func (s *Server) newCall(ic *sip.InboundCall) (*call, error) {
 	}
 	c.sess, err = media.NewSession(media.SessionConfig{
 		Ports: c.ports, Remote: ic.Offer.RTPAddr(), Codec: codec, EventPT: eventPT, Symmetric: true,
-		InactivityTimeout: s.cfg.RTPTimeout, Sink: c.sink, Log: c.log,
+		InactivityTimeout: s.cfg.RTPTimeout, Sink: c.sink, SendTap: sendTap, Log: c.log,
 	})
 	if err != nil {
 		c.ports.Close()
@@ -98,6 +104,7 @@ func (c *call) run() {
 
 	ctx, cancel := context.WithTimeout(c.ic.Context(), c.srv.cfg.MaxCallTime)
 	defer cancel()
+	c.startRecording()
 	g, ctx := errgroup.WithContext(ctx)
 	if c.startSpeech(ctx) {
 		g.Go(func() error { return c.pumpSpeech(ctx) })
@@ -108,6 +115,7 @@ func (c *call) run() {
 	g.Go(func() error { return c.runFlow(ctx) })
 	err = g.Wait()
 	c.stopPrompt()
+	c.finishRecording()
 	st := c.sess.Stats()
 	c.log.Info("call ended", "cause", endCause(c.ic.Context(), err), "duration", time.Since(start).Round(time.Millisecond),
 		"rtp_sent", st.PacketsSent, "rtp_received", st.PacketsReceived, "rtp_lost", st.Lost,

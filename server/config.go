@@ -29,6 +29,9 @@ type Config struct {
 	RTPTimeout     time.Duration // no RTP for this long hangs a call up
 	NoInputTimeout time.Duration // menu: how long to wait for a key
 	MaxCallTime    time.Duration // hard cap on a call's length
+	// RecordCalls records every call as a stereo WAV under
+	// <DataDir>/recordings (recording.go).
+	RecordCalls bool
 
 	Log *slog.Logger
 }

@@ -33,6 +33,7 @@ type Server struct {
 	http    *http.Server
 	httpLn  net.Listener
 	web     http.Handler // more HTTP routes (the agent pages), under /
+	saveRec RecordingSaver
 
 	active   atomic.Int64
 	draining atomic.Bool
@@ -66,6 +67,11 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if cfg.RecordCalls {
+		if err := checkRecordingsDir(cfg.recordingsDir()); err != nil {
+			return nil, err
+		}
 	}
 	var err error
 	if s.prompts == nil {
