@@ -21,6 +21,9 @@ const (
 	stepPayChoice
 	stepPayAmount
 	stepPayConfirm
+	stepCardNumber
+	stepCardExpiry
+	stepCardCVV
 	stepGoodbye
 	stepEnd
 )
@@ -44,6 +47,12 @@ func (id stepID) String() string {
 		return "pay_amount"
 	case stepPayConfirm:
 		return "pay_confirm"
+	case stepCardNumber:
+		return "card_number"
+	case stepCardExpiry:
+		return "card_expiry"
+	case stepCardCVV:
+		return "card_cvv"
 	case stepGoodbye:
 		return "goodbye"
 	case stepEnd:
@@ -171,10 +180,14 @@ func stepTable() map[stepID]*step {
 		},
 		{
 			id: stepPayConfirm, dynamic: (*Bot).confirmPrompt, grammar: asr.GrammarConfirm,
-			intents: []string{asr.IntentYes, asr.IntentNo},
-			keys:    map[byte]string{'1': asr.IntentYes, '2': asr.IntentNo, '*': IntentMainMenu},
+			intents: []string{asr.IntentYes, asr.IntentNo, IntentOtherCard},
+			keys:    map[byte]string{'1': asr.IntentYes, '2': asr.IntentNo, '3': IntentOtherCard, '*': IntentMainMenu},
 			handle:  (*Bot).onConfirm,
 		},
+		// A different card, by keypad only (card.go): secret steps.
+		cardStep(stepCardNumber, "card_number_ask", 20, (*Bot).onCardNumber),
+		cardStep(stepCardExpiry, "card_expiry_ask", 4, (*Bot).onCardExpiry),
+		cardStep(stepCardCVV, "card_cvv_ask", 5, (*Bot).onCardCVV),
 		{id: stepGoodbye, act: (*Bot).goodbye},
 		{id: stepEnd},
 	}
@@ -184,6 +197,13 @@ func stepTable() map[stepID]*step {
 		m[st.id] = st
 	}
 	return m
+}
+
+// cardStep is a keypad entry of card data: secret (masked in the record
+// and logs, the recording paused), ended by '#', a pause or max keys.
+func cardStep(id stepID, prompt string, max int, handle func(*Bot, context.Context, answer) (stepID, error)) *step {
+	return &step{id: id, prompt: []string{prompt}, keyPrompt: []string{prompt}, entry: entryDigits,
+		grammar: asr.GrammarDigits, intents: []string{asr.IntentDigits}, maxDigits: max, secret: true, handle: handle}
 }
 
 // accepts reports whether the step takes a spoken intent. Asking for a
