@@ -99,7 +99,9 @@ func ValidCVV(cvv string) error {
 }
 
 // isCardStep reports whether id is one of the card entry steps.
-func isCardStep(id stepID) bool { return id == stepCardNumber || id == stepCardExpiry || id == stepCardCVV }
+func isCardStep(id stepID) bool {
+	return id == stepCardNumber || id == stepCardExpiry || id == stepCardCVV
+}
 
 // cardLast4 is the card the payment is made with: the keyed card when
 // the caller keyed one, else the card on file.
