@@ -120,7 +120,8 @@ func (b *Bot) onConfirm(ctx context.Context, a answer) (stepID, error) {
 // meanwhile. Only a payment the store took is reported as done.
 func (b *Bot) makePayment(ctx context.Context) (stepID, error) {
 	req := store.PaymentRequest{
-		AccountID: b.acct.ID, Amount: b.pay.amount, CardLast4: b.cardLast4(), Now: b.cfg.Now(),
+		AccountID: b.acct.ID, Amount: b.pay.amount, CardLast4: b.cardLast4(), KeyedCard: b.pay.card.complete,
+		Now: b.cfg.Now(),
 		IdempotencyKey: IdempotencyKey(b.cfg.CallID, b.acct.ID, b.pay.amount, b.cardLast4()),
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.StoreTimeout)
