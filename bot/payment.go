@@ -121,7 +121,7 @@ func (b *Bot) onConfirm(ctx context.Context, a answer) (stepID, error) {
 func (b *Bot) makePayment(ctx context.Context) (stepID, error) {
 	req := store.PaymentRequest{
 		AccountID: b.acct.ID, Amount: b.pay.amount, CardLast4: b.cardLast4(), KeyedCard: b.pay.card.complete,
-		Now: b.cfg.Now(),
+		Now:            b.cfg.Now(),
 		IdempotencyKey: IdempotencyKey(b.cfg.CallID, b.acct.ID, b.pay.amount, b.cardLast4()),
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.StoreTimeout)
