@@ -184,7 +184,7 @@ func TestRecordedCardPayment(t *testing.T) {
 	checkPayments(t, dir, recs)
 	raw, _ := json.Marshal(recs)
 	searchDigits(t, "call records", string(raw), recordText(recs))
-	checkLog(t, log)
+	checkLog(t, log, recs)
 }
 
 // waitRecords waits for n ended calls that list their recording (newest
@@ -403,10 +403,10 @@ func digitRuns(s string) []string {
 
 // checkLog searches the server's whole debug log. Times, numbers and
 // addresses are not digit entries; every other string value is searched.
-func checkLog(t *testing.T, log string) {
+func checkLog(t *testing.T, log string, recs []store.CallRecord) {
 	t.Helper()
 	var texts []string
-	lines, windows := 0, 0
+	lines, closed := 0, map[any]int{}
 	sc := bufio.NewScanner(strings.NewReader(log))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -417,7 +417,7 @@ func checkLog(t *testing.T, log string) {
 		}
 		lines++
 		if m["msg"] == "bot: sensitive window closed" {
-			windows++
+			closed[m["call_id"]]++
 		}
 		for k, v := range m {
 			s, ok := v.(string)
@@ -428,8 +428,15 @@ func checkLog(t *testing.T, log string) {
 		}
 	}
 	searchDigits(t, "the server log", log, texts)
-	if !strings.Contains(log, `"level":"DEBUG"`) || windows < 3 || lines < 50 {
-		t.Errorf("log of %d lines, %d sensitive windows closed: not the debug log of three calls", lines, windows)
+	if !strings.Contains(log, `"level":"DEBUG"`) || lines < 50 {
+		t.Errorf("log of %d lines: not the debug log of three calls", lines)
+	}
+	// Every call closed its PIN window and its card window, the call hung
+	// up in the middle of the card number too.
+	for _, r := range recs {
+		if closed[r.ID] != 2 {
+			t.Errorf("call %s closed %d sensitive windows, want 2", r.ID, closed[r.ID])
+		}
 	}
 }
 
