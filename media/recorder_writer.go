@@ -40,9 +40,6 @@ func (w *recWriter) run() {
 		select {
 		case f := <-r.out:
 			w.take(f)
-			if len(w.batch) >= recBatch*2*FrameSamples {
-				w.write()
-			}
 		case <-r.quit:
 			w.drain()
 			for w.base < w.end {
@@ -102,6 +99,9 @@ func (w *recWriter) flushSlot() {
 	clear(w.ring[i][:])
 	w.have[i] = [2]bool{}
 	w.base++
+	if len(w.batch) == cap(w.batch) { // a long gap flushed at once: write as it goes
+		w.write()
+	}
 }
 
 // write sends the batch to the file. After a failed write (disk full)
