@@ -429,3 +429,27 @@ type discardSeeker struct{}
 
 func (discardSeeker) Write(p []byte) (int, error)    { return len(p), nil }
 func (discardSeeker) Seek(int64, int) (int64, error) { return 0, nil }
+
+// BenchmarkSendTickRecorded is BenchmarkSendTick with the recording's
+// right channel on the session's SendTap: the recording's share of the
+// pacing loop's work per packet.
+func BenchmarkSendTickRecorded(b *testing.B) {
+	r, err := NewRecorder(&discardSeeker{}, RecorderConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := newBenchSession(b, SessionConfig{Codec: PCMU, SendTap: r.Agent()})
+	sd := newSender(s)
+	s.SetSource(rtpTestTone(1000, 8000))
+	b.ReportAllocs()
+	for b.Loop() {
+		pkt := sd.audioPayload()
+		putRTPHeader(pkt, false, 0, sd.seq, sd.ts0+uint32(sd.frames)*FrameSamples, sd.ssrc)
+		sd.seq++
+		sd.frames++
+	}
+	b.StopTimer()
+	if _, err := r.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
