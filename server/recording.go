@@ -146,7 +146,7 @@ func (c *call) finishRecording() {
 	if err != nil {
 		c.log.Error("recording incomplete", "path", c.rec.path, "error", err)
 	}
-	c.log.Info("recording saved", "path", c.rec.path, "duration", info.Duration, "paused", info.PausedFor(),
+	c.log.Info("recording saved", "path", c.rec.path, "duration", info.Duration, "paused", info.PausedFor().Round(time.Millisecond),
 		"pauses", len(info.Paused), "dropped_frames", info.Dropped)
 	if c.srv.saveRec == nil {
 		return
