@@ -3,12 +3,15 @@ package bot
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/supportline/ivr/bridge"
 )
 
 func TestValidCardNumber(t *testing.T) {
@@ -154,7 +157,16 @@ func TestPayWithKeyedCard(t *testing.T) {
 		t.Errorf("windows: %d opened, %d still open", call.opened, call.open)
 	}
 	rec := b.Record()
+	if rec.Handover == nil {
+		t.Fatal("the call did not end with a handover (key 0)")
+	}
+	card, err := bridge.NewHandoffCard(context.Background(), nil, rec) // what the agent sees
+	if err != nil {
+		t.Fatal(err)
+	}
+	cardJSON, _ := json.Marshal(card)
 	var all strings.Builder
+	all.Write(cardJSON)
 	all.WriteString(logs.String())
 	all.WriteString(strings.Join(rec.DTMF, " "))
 	for _, tu := range rec.Transcript {
