@@ -252,6 +252,7 @@ func (r *Recorder) Close() (RecordingInfo, error) {
 		r.info.Duration = time.Duration(r.wr.written) * FrameDuration
 		r.info.Dropped = r.dropped.Load()
 		errs := []error{r.wav.Close()} // holds the first write error
+		errs = append(errs, appendCues(r.f, r.wav, r.info.Paused))
 		if c, ok := r.f.(*os.File); ok {
 			errs = append(errs, c.Close())
 		}

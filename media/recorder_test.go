@@ -234,7 +234,19 @@ func TestRecorderPause(t *testing.T) {
 	if len(info.Paused) != 1 || info.Paused[0] != want[0] || info.PausedFor() != 300*time.Millisecond {
 		t.Errorf("paused %+v, want %+v", info.Paused, want)
 	}
-	l, rr := split(t, f.bytes())
+	wav := f.bytes()
+	if got := binary.LittleEndian.Uint32(wav[4:]); int(got) != len(wav)-8 {
+		t.Errorf("RIFF size %d, file %d bytes", got, len(wav))
+	}
+	// The window is a labelled region of the cue list: at sample 1600,
+	// 2400 samples long.
+	cue := bytes.Index(wav, []byte("cue "))
+	if cue != 44+50*FrameSamples*4 || binary.LittleEndian.Uint32(wav[cue+16:]) != 1600 ||
+		!bytes.Contains(wav, []byte("ltxt\x14\x00\x00\x00\x01\x00\x00\x00\x60\x09\x00\x00rgn ")) ||
+		!bytes.Contains(wav, []byte("labl\x0e\x00\x00\x00\x01\x00\x00\x00PCI pause\x00")) {
+		t.Errorf("no cue region for the pause at %d: % x", cue, wav[max(cue, 0):])
+	}
+	l, rr := split(t, wav)
 	for fr := range 50 {
 		silent := fr >= 10 && fr < 25
 		for _, ch := range [][]int16{l, rr} {
