@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,21 +171,36 @@ func TestRecordedCardPayment(t *testing.T) {
 		"--sip-addr", sipAddr, "--http-addr", "127.0.0.1:0", "--rtp-ports", "46000-46998", "--ring-time", "0",
 		"--log-level", "debug", "--log-format", "json")
 	placeCall(t, sipAddr, pciScript, false)
+	placeCall(t, sipAddr, hangupScript, false)
 	placeCall(t, sipAddr, pciScript, true)
-	placeCall(t, sipAddr, hangupScript, true)
 	recs := waitRecords(t, dir, 3)
 	log := stop()
 
-	for i, rec := range recs { // newest first: the hang-up, in-band, RFC 4733
-		inband, hungUp := i < 2, i == 0
-		t.Run(fmt.Sprintf("inband=%v hangup=%v", inband, hungUp), func(t *testing.T) {
-			checkRecording(t, dir, &rec, inband, hungUp)
+	// Newest first: in-band, the hang-up, RFC 4733. The in-band call is
+	// checked in full only when its keys arrived as they were sent: on a
+	// loaded 2-core machine a stalled pacing loop can split or drop a tone
+	// (the sender skips frames after a 60 ms stall), and then the script's
+	// keys go astray (a missed 3 leaves the caller at the confirmation).
+	// The PCI checks hold either way.
+	asSent := slices.Equal(recs[0].DTMF, []string{"****#", "3", "1", "3", "****************#", "****", "***#", "1"})
+	if !asSent {
+		t.Logf("in-band keys not all heard as sent (tone split or lost): %v", recs[0].DTMF)
+	}
+	for i, rec := range recs {
+		cc := callCheck{inband: i == 0, hungUp: i == 1, strict: i > 0 || asSent}
+		t.Run(fmt.Sprintf("inband=%v hangup=%v", cc.inband, cc.hungUp), func(t *testing.T) {
+			checkRecording(t, dir, &rec, cc)
 		})
 	}
-	checkPayments(t, dir, recs)
+	if !checkPayments(t, dir, asSent) {
+		for i := range recs {
+			dumpRecord(t, &recs[i])
+		}
+	}
+	// The test's data dir has random digits in its name: not an entry.
 	raw, _ := json.Marshal(recs)
-	searchDigits(t, "call records", string(raw), recordText(recs))
-	checkLog(t, log, recs)
+	searchDigits(t, "call records", strings.ReplaceAll(string(raw), dir, "DATA"), recordText(recs))
+	checkLog(t, strings.ReplaceAll(log, dir, "DATA"), recs, asSent)
 }
 
 // waitRecords waits for n ended calls that list their recording (newest
@@ -214,19 +230,24 @@ func waitRecords(t *testing.T, dir string, n int) []store.CallRecord {
 	}
 }
 
-// keyAt is a key the detector found in a recording channel.
+// keyAt is a key tone the detector found in a recording channel: from at,
+// for dur.
 type keyAt struct {
-	digit byte
-	at    time.Duration
+	digit   byte
+	at, dur time.Duration
 }
 
-// detect runs the in-band DTMF detector over one channel.
+// detect runs the in-band DTMF detector over one channel, its clock the
+// recording's time.
 func detect(pcm []int16) []keyAt {
-	d := media.NewDTMFDetector()
+	var end time.Duration // audio time at the end of the frame in the detector
+	base := time.Unix(0, 0)
+	d := media.NewDTMFDetector(media.WithDTMFClock(func() time.Time { return base.Add(end) }))
 	var out []keyAt
 	for i := 0; i+media.FrameSamples <= len(pcm); i += media.FrameSamples {
+		end = time.Duration(i+media.FrameSamples) * time.Second / media.SampleRate
 		for _, k := range d.Process(pcm[i : i+media.FrameSamples]) {
-			out = append(out, keyAt{k.Digit, time.Duration(i/media.FrameSamples) * media.FrameDuration})
+			out = append(out, keyAt{k.Digit, k.At.Sub(base), k.Duration})
 		}
 	}
 	return out
@@ -243,7 +264,13 @@ func digits(ks []keyAt) string {
 // checkRecording reads a call's recording: stereo 8 kHz; both channels
 // exactly silent inside the paused windows; no key tone anywhere but the
 // caller's non-secret keys; our audio outside the windows.
-func checkRecording(t *testing.T, dir string, rec *store.CallRecord, inband, hungUp bool) {
+// callCheck says what a call of the test did.
+type callCheck struct {
+	inband, hungUp bool
+	strict         bool // its keys were heard as sent
+}
+
+func checkRecording(t *testing.T, dir string, rec *store.CallRecord, cc callCheck) {
 	if !strings.HasPrefix(rec.Recording, filepath.Join(dir, "recordings")+"/") {
 		t.Errorf("recording %q not under the data dir", rec.Recording)
 	}
@@ -264,8 +291,9 @@ func checkRecording(t *testing.T, dir string, rec *store.CallRecord, inband, hun
 		t.Errorf("recording holds %v, the record says %v", length, rec.RecordingLength)
 	}
 	wantWindows := 2 // the PIN, the card
-	if len(rec.RecordingPaused) != wantWindows {
+	if cc.strict && len(rec.RecordingPaused) != wantWindows || t.Failed() {
 		t.Errorf("paused windows %v, want %d", rec.RecordingPaused, wantWindows)
+		dumpRecord(t, rec)
 	}
 	var outside float64
 	for i := range left {
@@ -292,17 +320,17 @@ func checkRecording(t *testing.T, dir string, rec *store.CallRecord, inband, hun
 	}
 	lk, rk := detect(left), detect(right)
 	for _, k := range append(lk, rk...) {
-		// A press is reported when it ends: it began up to a tone earlier.
+		// The tone must not overlap a window (the key that opens the card
+		// window ends just before it: the bot hears it at its end).
 		for _, w := range rec.RecordingPaused {
-			if k.at >= w.Start && k.at-150*time.Millisecond < w.End {
-				t.Errorf("key tone %q at %v in the paused window %v", k.digit, k.at, w)
+			if k.at < w.End-4*media.FrameDuration && k.at+k.dur > w.Start+2*media.FrameDuration {
+				t.Errorf("key tone %q at %v for %v in the paused window %v", k.digit, k.at, k.dur, w)
 			}
 		}
 	}
 	// The caller's keys outside the windows are there: menu 3 (pay), 1
-	// (next installment), 3 (another card), then 1 (confirm) unless the
-	// caller hung up or the keyed number was not understood.
-	if want := "313"; inband && !strings.HasPrefix(digits(lk), want) || !inband && len(lk) > 0 {
+	// (next installment), 3 (another card), then 1 (confirm).
+	if want := "3131"; cc.inband && cc.strict && digits(lk) != want || !cc.inband && len(lk) > 0 {
 		t.Errorf("caller channel keys %q at %v, want %q first (RFC 4733: none)", digits(lk), lk, want)
 	}
 	if len(rk) > 0 {
@@ -313,7 +341,7 @@ func checkRecording(t *testing.T, dir string, rec *store.CallRecord, inband, hun
 
 // checkPayments: two payments with the keyed card's last four, nothing
 // more of it in the store file.
-func checkPayments(t *testing.T, dir string, recs []store.CallRecord) {
+func checkPayments(t *testing.T, dir string, inbandAsSent bool) bool {
 	st, err := store.Open(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -323,25 +351,20 @@ func checkPayments(t *testing.T, dir string, recs []store.CallRecord) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, err := st.Payments(context.Background(), acct.ID, 10)
-	// The RFC 4733 call pays; the in-band call does unless tones were
-	// split on the loaded test machine (the bot then asks again for the
-	// number and the script's keys go astray); either way nothing leaks.
-	if err != nil || len(ps) < 1 || len(ps) > 2 {
-		for _, r := range recs {
-			t.Logf("call %s: %s, keys %v", r.ID, r.Outcome, r.DTMF)
-			for _, tu := range r.Transcript {
-				t.Logf("  %v %s %s", tu.At, tu.Who, tu.Text)
-			}
-		}
-		t.Fatalf("payments %+v %v, want 1 or 2", ps, err)
+	ps, err := st.Payments(context.Background(), acct.ID, 10) // newest first
+	want := 1
+	if inbandAsSent {
+		want = 2
 	}
-	if len(ps) == 1 {
-		t.Logf("the in-band call did not pay: keys %v", recs[1].DTMF)
+	if err != nil || len(ps) < want {
+		t.Errorf("payments %+v %v, want %d", ps, err, want)
+		return false
 	}
-	for _, p := range ps {
+	ok := true
+	for _, p := range ps[len(ps)-want:] {
 		if p.CardLast4 != "1111" {
 			t.Errorf("payment %+v, want the keyed card's last four", p)
+			ok = false
 		}
 	}
 	for _, name := range []string{"ivr.db", "ivr.db-wal"} {
@@ -355,6 +378,7 @@ func checkPayments(t *testing.T, dir string, recs []store.CallRecord) {
 			}
 		}
 	}
+	return ok
 }
 
 // recordText is what people read in the records: transcripts, keys,
@@ -403,7 +427,7 @@ func digitRuns(s string) []string {
 
 // checkLog searches the server's whole debug log. Times, numbers and
 // addresses are not digit entries; every other string value is searched.
-func checkLog(t *testing.T, log string, recs []store.CallRecord) {
+func checkLog(t *testing.T, log string, recs []store.CallRecord, inbandAsSent bool) {
 	t.Helper()
 	var texts []string
 	lines, closed := 0, map[any]int{}
@@ -433,8 +457,8 @@ func checkLog(t *testing.T, log string, recs []store.CallRecord) {
 	}
 	// Every call closed its PIN window and its card window, the call hung
 	// up in the middle of the card number too.
-	for _, r := range recs {
-		if closed[r.ID] != 2 {
+	for i, r := range recs {
+		if (i > 0 || inbandAsSent) && closed[r.ID] != 2 {
 			t.Errorf("call %s closed %d sensitive windows, want 2", r.ID, closed[r.ID])
 		}
 	}
@@ -446,4 +470,12 @@ func hostOf(s string) string {
 		return h
 	}
 	return s
+}
+
+// dumpRecord logs a call's keys and transcript, to see where it went.
+func dumpRecord(t *testing.T, r *store.CallRecord) {
+	t.Logf("call %s: %s, keys %v", r.ID, r.Outcome, r.DTMF)
+	for _, tu := range r.Transcript {
+		t.Logf("  %8v %-6s %s", tu.At.Round(10*time.Millisecond), tu.Who, tu.Text)
+	}
 }
