@@ -98,7 +98,7 @@ func (b *Bot) loop(ctx context.Context) error {
 	id := stepGreet
 	for id != stepEnd {
 		st := b.steps[id]
-		b.setSensitive(st.secret)
+		b.setSensitive(st.sensitive())
 		next, err := st.run(b, ctx)
 		if err != nil {
 			return err

@@ -143,7 +143,7 @@ func TestPayWithKeyedCard(t *testing.T) {
 		"card_expiry_invalid", "card_cvv_ask", "pay_card_ending", "num_1", "num_1", "num_1", "num_1", "pay_success"}) {
 		t.Errorf("heard %v", heard)
 	}
-	for _, n := range []string{"id_pin_ask", "card_number_ask", "card_number_invalid", "card_expiry_ask", "card_cvv_ask"} {
+	for _, n := range []string{"welcome", "id_caller_found", "id_pin_ask", "card_number_ask", "card_number_invalid", "card_expiry_ask", "card_cvv_ask"} {
 		if !call.inWindow[n] {
 			t.Errorf("%s played outside a sensitive window", n)
 		}
@@ -227,4 +227,18 @@ func runBotOn(t *testing.T, st *memStore, call Call, mod func(*Config)) *Bot {
 		t.Fatalf("Run: %v", err)
 	}
 	return b
+}
+
+// TestSensitiveUnknownCaller: the account number of a caller the line does
+// not know is not in a window; the PIN is.
+func TestSensitiveUnknownCaller(t *testing.T) {
+	st := newMemStore()
+	call := &sensitiveCall{fakeCall: newFakeCall(false, keys("10003#"), keys("8642#"), keys("0")), inWindow: map[string]bool{}}
+	runBotOn(t, st, call, func(c *Config) { c.Caller = "" })
+	if !call.inWindow["welcome"] || call.inWindow["id_account_ask"] || !call.inWindow["id_pin_ask"] || call.inWindow["id_verified"] {
+		t.Errorf("windows at %v", call.inWindow)
+	}
+	if call.open != 0 || call.opened != 2 {
+		t.Errorf("windows: %d opened, %d still open", call.opened, call.open)
+	}
 }

@@ -102,6 +102,9 @@ type step struct {
 	entry     entryKind
 	maxDigits int  // an entry ends by itself at this length (0: '#' or pause)
 	secret    bool // keys and spoken digits are masked in the record and logs
+	// typeAhead: the recording pauses here too, for keys typed ahead may
+	// be a PIN (a caller who knows the line keys it over the welcome).
+	typeAhead bool
 
 	handle func(b *Bot, ctx context.Context, a answer) (stepID, error)
 }
@@ -146,8 +149,8 @@ var menuKeys = map[byte]string{
 // payment.go.
 func stepTable() map[stepID]*step {
 	steps := []*step{
-		{id: stepGreet, act: (*Bot).greet},
-		{id: stepIdentify, act: (*Bot).identify},
+		{id: stepGreet, act: (*Bot).greet, typeAhead: true},
+		{id: stepIdentify, act: (*Bot).identify, typeAhead: true},
 		{
 			id: stepAccount, prompt: []string{"id_account_ask"}, keyPrompt: []string{"id_account_ask"},
 			grammar: asr.GrammarDigits, intents: []string{asr.IntentDigits}, entry: entryDigits,
