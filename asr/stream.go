@@ -337,7 +337,7 @@ func (st *sphinxStream) endUtterance(endWrite time.Time, trailing int) {
 	if ev.Type == EventError {
 		st.log.Warn("asr: recognition failed", "grammar", st.utt.grammar, "err", ev.Err)
 	} else {
-		st.log.Debug("asr: result", "type", ev.Type, "intent", ev.Intent, "text", ev.Text,
+		st.log.Debug("asr: result", "type", ev.Type, "intent", ev.Intent, "text", maskDigits(st.utt.grammar, ev.Text),
 			"confidence", ev.Confidence, "latency", ev.Latency, "decoder_wait", ev.DecoderWait)
 	}
 	st.emit(ev)
@@ -370,7 +370,7 @@ func (st *sphinxStream) result() Event {
 		return Event{Type: EventError, Err: err}
 	}
 	all, words := cleanHyp(hyp)
-	st.log.Debug("asr: hypothesis", "grammar", st.utt.grammar, "hyp", all)
+	st.log.Debug("asr: hypothesis", "grammar", st.utt.grammar, "hyp", maskDigits(st.utt.grammar, all))
 	cg := st.rec.grammars[st.utt.grammar]
 	intent, cues := cg.matchCues(all)
 	segs := d.segments()
@@ -411,4 +411,14 @@ func confidence(segs []segment) float64 {
 		return 0
 	}
 	return float64(word) / float64(word+garbage)
+}
+
+// maskDigits is text as a log may show it: what was said to the digits
+// grammar (a PIN, an account or card number) becomes one '*' per word, at
+// every log level.
+func maskDigits(grammar, text string) string {
+	if grammar != GrammarDigits {
+		return text
+	}
+	return strings.TrimSpace(strings.Repeat("* ", len(strings.Fields(text))))
 }

@@ -52,7 +52,9 @@ type Bot struct {
 	pay          payment  // the payment being set up
 
 	frust frustration // the caller's frustration score
-	heard turnSignals // the turn being heard
+	// resume ends the open sensitive window (nil: none open); sensitive.go.
+	resume func()
+	heard  turnSignals // the turn being heard
 
 	mu  sync.Mutex
 	rec store.CallRecord
@@ -84,6 +86,7 @@ func (b *Bot) Run(ctx context.Context, call Call) error {
 	b.mu.Lock()
 	b.rec.Start = b.cfg.Now()
 	b.mu.Unlock()
+	defer b.setSensitive(false) // every way out: hang-up, error, handover
 	err := b.loop(ctx)
 	b.finish(ctx, err)
 	if errors.Is(err, errHandled) {
@@ -100,6 +103,7 @@ func (b *Bot) loop(ctx context.Context) error {
 	id := stepGreet
 	for id != stepEnd {
 		st := b.steps[id]
+		b.setSensitive(st.sensitive())
 		next, err := st.run(b, ctx)
 		if err != nil {
 			return err

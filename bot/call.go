@@ -35,3 +35,12 @@ type TurnTaker interface {
 	// Asking is called before the question of a turn is played.
 	Asking()
 }
+
+// Sensitiver is implemented by calls that record their audio (server.Call
+// does): Sensitive starts a window in which the caller keys a PIN or card
+// data, and the recording holds silence until resume is called (and a
+// short guard after it). The bot opens the window before a secret step's
+// question and closes it on every way out of the step.
+type Sensitiver interface {
+	Sensitive() (resume func())
+}

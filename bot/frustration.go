@@ -310,6 +310,9 @@ func (b *Bot) frustrated(st *step, a answer, m miss) bool {
 	}
 	t := b.heard
 	t.miss, t.intent = m, a.intent
+	if isCardStep(st.id) && t.intent != "" {
+		t.intent += ":" + st.name // number, expiry, code: three entries, not one asked again
+	}
 	before := b.frust.score
 	esc := b.frust.observe(t)
 	if b.frust.score != before {

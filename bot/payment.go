@@ -21,6 +21,7 @@ const maxRefusals = 3
 type payment struct {
 	amount   store.Money
 	refusals int
+	card     keyedCard // a card keyed in on the call (card.go)
 }
 
 // IdempotencyKey is the store key of a confirmed payment: a hash of the
@@ -95,8 +96,8 @@ func (b *Bot) confirmPrompt() []string {
 	}
 	out := append([]string{"pay_confirm_you_want"}, money...)
 	out = append(out, "pay_card_ending")
-	out = append(out, prompts.SayDigits(b.acct.CardLast4)...)
-	return append(out, "pay_confirm_yes_no")
+	out = append(out, prompts.SayDigits(b.cardLast4())...)
+	return append(out, "pay_confirm_yes_no", "pay_card_other_dtmf")
 }
 
 // onConfirm takes the payment on yes, drops it on no.
@@ -107,6 +108,8 @@ func (b *Bot) onConfirm(ctx context.Context, a answer) (stepID, error) {
 	case asr.IntentNo:
 		b.log.Info("bot: payment declined by caller")
 		return b.answer(ctx, []string{"pay_cancelled"})
+	case IntentOtherCard:
+		return b.otherCard()
 	}
 	b.again = false // main menu
 	return stepMenu, nil
@@ -117,8 +120,9 @@ func (b *Bot) onConfirm(ctx context.Context, a answer) (stepID, error) {
 // meanwhile. Only a payment the store took is reported as done.
 func (b *Bot) makePayment(ctx context.Context) (stepID, error) {
 	req := store.PaymentRequest{
-		AccountID: b.acct.ID, Amount: b.pay.amount, CardLast4: b.acct.CardLast4, Now: b.cfg.Now(),
-		IdempotencyKey: IdempotencyKey(b.cfg.CallID, b.acct.ID, b.pay.amount, b.acct.CardLast4),
+		AccountID: b.acct.ID, Amount: b.pay.amount, CardLast4: b.cardLast4(), KeyedCard: b.pay.card.complete,
+		Now:            b.cfg.Now(),
+		IdempotencyKey: IdempotencyKey(b.cfg.CallID, b.acct.ID, b.pay.amount, b.cardLast4()),
 		CallID:         b.cfg.CallID,
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.StoreTimeout)

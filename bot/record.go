@@ -47,6 +47,7 @@ func (b *Bot) play(ctx context.Context, names []string) (talking bool, err error
 // next's grammar: words spoken over the clips are the answer to next.
 func (b *Bot) sayBefore(ctx context.Context, next stepID, clips ...string) (stepID, error) {
 	b.listen(b.steps[next])
+	b.setSensitive(b.steps[next].sensitive()) // keys typed over the clips belong to next
 	if err := b.say(ctx, clips...); err != nil {
 		return stepEnd, err
 	}

@@ -21,6 +21,9 @@ const (
 	stepPayChoice
 	stepPayAmount
 	stepPayConfirm
+	stepCardNumber
+	stepCardExpiry
+	stepCardCVV
 	stepGoodbye
 	stepEnd
 )
@@ -44,6 +47,12 @@ func (id stepID) String() string {
 		return "pay_amount"
 	case stepPayConfirm:
 		return "pay_confirm"
+	case stepCardNumber:
+		return "card_number"
+	case stepCardExpiry:
+		return "card_expiry"
+	case stepCardCVV:
+		return "card_cvv"
 	case stepGoodbye:
 		return "goodbye"
 	case stepEnd:
@@ -93,6 +102,9 @@ type step struct {
 	entry     entryKind
 	maxDigits int  // an entry ends by itself at this length (0: '#' or pause)
 	secret    bool // keys and spoken digits are masked in the record and logs
+	// typeAhead: the recording pauses here too, for keys typed ahead may
+	// be a PIN (a caller who knows the line keys it over the welcome).
+	typeAhead bool
 
 	handle func(b *Bot, ctx context.Context, a answer) (stepID, error)
 }
@@ -137,8 +149,8 @@ var menuKeys = map[byte]string{
 // payment.go.
 func stepTable() map[stepID]*step {
 	steps := []*step{
-		{id: stepGreet, act: (*Bot).greet},
-		{id: stepIdentify, act: (*Bot).identify},
+		{id: stepGreet, act: (*Bot).greet, typeAhead: true},
+		{id: stepIdentify, act: (*Bot).identify, typeAhead: true},
 		{
 			id: stepAccount, prompt: []string{"id_account_ask"}, keyPrompt: []string{"id_account_ask"},
 			grammar: asr.GrammarDigits, intents: []string{asr.IntentDigits}, entry: entryDigits,
@@ -171,10 +183,14 @@ func stepTable() map[stepID]*step {
 		},
 		{
 			id: stepPayConfirm, dynamic: (*Bot).confirmPrompt, grammar: asr.GrammarConfirm,
-			intents: []string{asr.IntentYes, asr.IntentNo},
-			keys:    map[byte]string{'1': asr.IntentYes, '2': asr.IntentNo, '*': IntentMainMenu},
+			intents: []string{asr.IntentYes, asr.IntentNo, IntentOtherCard},
+			keys:    map[byte]string{'1': asr.IntentYes, '2': asr.IntentNo, '3': IntentOtherCard, '*': IntentMainMenu},
 			handle:  (*Bot).onConfirm,
 		},
+		// A different card, by keypad only (card.go): secret steps.
+		cardStep(stepCardNumber, "card_number_ask", 20, (*Bot).onCardNumber),
+		cardStep(stepCardExpiry, "card_expiry_ask", 4, (*Bot).onCardExpiry),
+		cardStep(stepCardCVV, "card_cvv_ask", 5, (*Bot).onCardCVV),
 		{id: stepGoodbye, act: (*Bot).goodbye},
 		{id: stepEnd},
 	}
@@ -184,6 +200,13 @@ func stepTable() map[stepID]*step {
 		m[st.id] = st
 	}
 	return m
+}
+
+// cardStep is a keypad entry of card data: secret (masked in the record
+// and logs, the recording paused), ended by '#', a pause or max keys.
+func cardStep(id stepID, prompt string, max int, handle func(*Bot, context.Context, answer) (stepID, error)) *step {
+	return &step{id: id, prompt: []string{prompt}, keyPrompt: []string{prompt}, entry: entryDigits,
+		grammar: asr.GrammarDigits, intents: []string{asr.IntentDigits}, maxDigits: max, secret: true, handle: handle}
 }
 
 // accepts reports whether the step takes a spoken intent. Asking for a

@@ -214,7 +214,7 @@ func (s *Session) receive(b []byte, src netip.AddrPort, now time.Time, p *rtpPac
 		select {
 		case s.dtmfOut <- d:
 		default:
-			s.log.Warn("dtmf dropped: nobody reading", "digit", string(d.Digit))
+			s.log.Warn("dtmf dropped: nobody reading") // no digit: it may be a PIN or card digit
 		}
 	}
 }

@@ -241,6 +241,7 @@ func (sd *sender) sendFrame() {
 		return
 	}
 	if sd.job != nil && sd.dtmfFrame(ts) {
+		sd.tapSent(nil)
 		return
 	}
 	payload := sd.audioPayload()
@@ -257,9 +258,26 @@ func (sd *sender) audioPayload() []byte {
 		ref = nil
 	}
 	if ref == nil {
+		sd.tapSent(nil)
 		return append(sd.pkt[:rtpHeaderSize], sd.silence...)
 	}
+	sd.tapSent(sd.pcm[:])
 	return sd.s.cfg.Codec.Encode(sd.pkt[:rtpHeaderSize], sd.pcm[:])
+}
+
+// silentFrame is what SendTap gets for a frame without audio.
+var silentFrame [FrameSamples]int16
+
+// tapSent gives the frame being sent to SendTap (nil: silence).
+func (sd *sender) tapSent(pcm []int16) {
+	tap := sd.s.cfg.SendTap
+	if tap == nil {
+		return
+	}
+	if pcm == nil {
+		pcm = silentFrame[:]
+	}
+	_ = tap.WriteSample(pcm)
 }
 
 // send writes the header in front of the packet built in sd.pkt and sends it.

@@ -35,7 +35,11 @@ type SessionConfig struct {
 	// Crypto, when set, protects every packet sent and unprotects every
 	// packet received (SRTP, see NewSRTP); nil is plain RTP.
 	Crypto PacketCrypto
-	Log    *slog.Logger
+	// SendTap, when set, gets each 20 ms frame of audio sent (silence and
+	// RFC 4733 event frames as zeros), from the pacing goroutine, under
+	// the same rules as Sink: the call recording's right channel.
+	SendTap PCM16Writer
+	Log     *slog.Logger
 }
 
 // PacketCrypto transforms RTP packets on the wire (SRTP). Protect is called

@@ -34,6 +34,7 @@ type call struct {
 	merger *media.DTMFMerger
 	digits chan media.DTMF
 	player atomic.Pointer[prompts.Player] // the prompt playing now, for barge-in
+	rec    *callRecording                 // nil when calls are not recorded
 
 	stream    asr.Stream // nil when speech is off
 	speech    chan asr.Event
@@ -61,6 +62,11 @@ func (s *Server) newCall(ic *sip.InboundCall) (*call, error) {
 	if c.srtp, err = newCallCrypto(ic); err != nil {
 		return nil, err
 	}
+	var sendTap media.PCM16Writer
+	if s.cfg.RecordCalls {
+		c.rec = &callRecording{}
+		c.sink.rec, sendTap = c.rec, c.rec
+	}
 	if c.ports, err = s.ports.Allocate(); err != nil {
 		return nil, err
 	}
@@ -70,7 +76,7 @@ func (s *Server) newCall(ic *sip.InboundCall) (*call, error) {
 	}
 	c.sess, err = media.NewSession(media.SessionConfig{
 		Ports: c.ports, Remote: ic.Offer.RTPAddr(), Codec: codec, EventPT: eventPT, Symmetric: true,
-		InactivityTimeout: s.cfg.RTPTimeout, Sink: c.sink, Log: c.log, Crypto: c.packetCrypto(),
+		InactivityTimeout: s.cfg.RTPTimeout, Sink: c.sink, SendTap: sendTap, Log: c.log, Crypto: c.packetCrypto(),
 	})
 	if err != nil {
 		c.ports.Close()
@@ -112,6 +118,7 @@ func (c *call) run(arrived time.Time) {
 
 	callCtx, cancel := context.WithTimeout(c.ic.Context(), c.srv.cfg.MaxCallTime)
 	defer cancel()
+	c.startRecording()
 	g, ctx := errgroup.WithContext(callCtx)
 	if c.startSpeech(ctx) {
 		g.Go(func() error { return c.pumpSpeech(ctx) })
@@ -126,6 +133,7 @@ func (c *call) run(arrived time.Time) {
 	err = g.Wait()
 	end.err, end.maxTime = err, errors.Is(callCtx.Err(), context.DeadlineExceeded)
 	c.stopPrompt()
+	c.finishRecording()
 	st := c.sess.Stats()
 	c.logSRTP(st)
 	c.log.Info("call ended", "cause", endCause(c.ic.Context(), err), "duration", time.Since(start).Round(time.Millisecond),

@@ -43,6 +43,10 @@ type Config struct {
 	SRTP                              sip.SRTPPolicy
 	SRTPInsecureSignalling            bool // take SDES keys over UDP/TCP too
 
+	// RecordCalls records every call as a stereo WAV under
+	// <DataDir>/recordings (recording.go).
+	RecordCalls bool
+
 	Log *slog.Logger
 }
 

@@ -40,6 +40,11 @@ type Call interface {
 	Speech() <-chan asr.Event
 	// Log is the call's logger (with its call_id).
 	Log() *slog.Logger
+	// Sensitive starts a window in which the caller enters a PIN or card
+	// data: the call recording holds silence from now until resume is
+	// called (on every way out of the window: defer it) and a short guard
+	// after it, so no key tone of the window is recorded.
+	Sensitive() (resume func())
 }
 
 // Bridgeable is what a call offers beyond Call to the live-agent bridge:

@@ -37,6 +37,7 @@ type Server struct {
 	metrics http.Handler // GET /metrics (WithMetrics)
 	obs     Observer
 	live    liveCalls
+	saveRec RecordingSaver
 
 	active   atomic.Int64
 	draining atomic.Bool
@@ -77,6 +78,11 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if cfg.RecordCalls {
+		if err := checkRecordingsDir(cfg.recordingsDir()); err != nil {
+			return nil, err
+		}
 	}
 	var err error
 	if s.prompts == nil {

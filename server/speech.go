@@ -23,6 +23,7 @@ type frameFanout struct {
 	inband *media.DTMFDetector
 	speech atomic.Pointer[asr.Stream]
 	tap    atomic.Pointer[tapRef] // the live-agent bridge, while bridged
+	rec    *callRecording         // the recording's left channel (nil: not recorded)
 }
 
 // tapRef holds a tap (an atomic.Pointer needs a concrete type).
@@ -34,6 +35,9 @@ func (f *frameFanout) SampleRate() int { return media.SampleRate }
 // WriteSample feeds one 20 ms frame to every stage.
 func (f *frameFanout) WriteSample(frame []int16) error {
 	err := f.inband.WriteSample(frame)
+	if f.rec != nil {
+		f.rec.caller(frame)
+	}
 	if s := f.speech.Load(); s != nil {
 		if serr := (*s).WriteSample(frame); serr != nil && err == nil {
 			err = serr

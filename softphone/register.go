@@ -8,7 +8,6 @@ import (
 	"github.com/supportline/ivr/sip"
 )
 
-
 // Register sends REGISTER for cfg.From (with cfg's digest credentials) to
 // the host of cfg.Target, binding the contact of cfg.Local for expires;
 // 0 removes the binding. It returns the interval the registrar granted.

@@ -31,11 +31,17 @@ type CallRecord struct {
 	Intents       []string  `json:"intents"`
 	// DTMF are the keys pressed, with PIN and card digits already masked by
 	// the caller of SaveCall.
-	DTMF      []string  `json:"dtmf"`
-	Outcome   string    `json:"outcome"`
-	Handover  *Handover `json:"handover,omitempty"`
-	Payments  []int64   `json:"payments"`
-	Recording string    `json:"recording,omitempty"`
+	DTMF     []string  `json:"dtmf"`
+	Outcome  string    `json:"outcome"`
+	Handover *Handover `json:"handover,omitempty"`
+	Payments []int64   `json:"payments"`
+	// Recording is the call's recording file, RecordingLength the audio
+	// in it and RecordingPaused its silent windows (PIN and card entry),
+	// saved with SaveRecording and filled in by Call and Calls (what
+	// SaveRecording saved wins over what a SaveCall record says).
+	Recording       string         `json:"recording,omitempty"`
+	RecordingLength time.Duration  `json:"recording_length,omitempty"`
+	RecordingPaused []PausedWindow `json:"recording_paused,omitempty"`
 	// WrapUp is the agent's wrap-up, saved with SaveWrapUp and filled in by
 	// Call and Calls; SaveCall does not store it.
 	WrapUp *WrapUp `json:"wrap_up,omitempty"`
@@ -87,7 +93,8 @@ func (s *SQLite) SaveCall(ctx context.Context, rec *CallRecord) error {
 func scanCall(row scanner) (*CallRecord, error) {
 	var doc []byte
 	var w nullWrapUp
-	if err := row.Scan(append([]any{&doc}, w.dest()...)...); err != nil {
+	var rc recordingCols
+	if err := row.Scan(append(append([]any{&doc}, w.dest()...), rc.dest()...)...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
@@ -98,12 +105,15 @@ func scanCall(row scanner) (*CallRecord, error) {
 		return nil, fmt.Errorf("decode record: %w", err)
 	}
 	rec.WrapUp = w.wrapUp()
+	if err := rc.fill(&rec); err != nil {
+		return nil, err
+	}
 	return &rec, nil
 }
 
 // Call returns the record with the Call-ID id, or ErrNotFound.
 func (s *SQLite) Call(ctx context.Context, id string) (*CallRecord, error) {
-	rec, err := scanCall(s.db.QueryRowContext(ctx, `SELECT c.record, `+wrapUpColumns+` FROM calls c
+	rec, err := scanCall(s.db.QueryRowContext(ctx, `SELECT c.record, `+wrapUpColumns+`, `+recordingColumns+` FROM calls c
 		LEFT JOIN call_wrapups w ON w.call_id = c.id WHERE c.id = ?`, id))
 	if err != nil {
 		return nil, fmt.Errorf("store: call %s: %w", id, err)
@@ -116,7 +126,7 @@ func (s *SQLite) Calls(ctx context.Context, limit int) ([]CallRecord, error) {
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT c.record, `+wrapUpColumns+` FROM calls c
+	rows, err := s.db.QueryContext(ctx, `SELECT c.record, `+wrapUpColumns+`, `+recordingColumns+` FROM calls c
 		LEFT JOIN call_wrapups w ON w.call_id = c.id ORDER BY c.start DESC, c.id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: calls: %w", err)

@@ -115,6 +115,12 @@ var migrations = []migration{
 			created_at INTEGER NOT NULL
 		) STRICT`,
 	)},
+	{5, "call recordings", sqlSteps(
+		`ALTER TABLE calls ADD COLUMN recording TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE calls ADD COLUMN recording_ms INTEGER NOT NULL DEFAULT 0 CHECK (recording_ms >= 0)`,
+		`ALTER TABLE calls ADD COLUMN recording_paused_ms INTEGER NOT NULL DEFAULT 0 CHECK (recording_paused_ms >= 0)`,
+		`ALTER TABLE calls ADD COLUMN recording_paused TEXT NOT NULL DEFAULT '[]'`,
+	)},
 }
 
 // migrate brings the schema to the last version of ms, each migration in its

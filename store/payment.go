@@ -32,7 +32,10 @@ type PaymentRequest struct {
 	AccountID int64
 	Amount    Money
 	// CardLast4 must be the card on file; empty means the card on file.
+	// With KeyedCard it is the last four of a card the caller keyed in on
+	// the call (its full number is never given to the store).
 	CardLast4 string
+	KeyedCard bool
 	// IdempotencyKey makes the payment happen once: the dialog derives it
 	// from the call and the confirmed request (e.g. Call-ID + step), so a
 	// repeated "yes" or a retry after a dropped call gives the same payment.
@@ -115,6 +118,8 @@ func (s *SQLite) makePayment(ctx context.Context, req PaymentRequest) (*Payment,
 		return nil, fmt.Errorf("%w: %s", ErrBadAmount, req.Amount)
 	case req.CardLast4 != "" && (len(req.CardLast4) != 4 || !allDigits(req.CardLast4)):
 		return nil, fmt.Errorf("%w: card last four: want 4 digits", ErrInvalid)
+	case req.KeyedCard && req.CardLast4 == "":
+		return nil, fmt.Errorf("%w: a keyed card needs its last four", ErrInvalid)
 	}
 	if req.Now.IsZero() {
 		req.Now = s.now()
@@ -174,7 +179,7 @@ func (s *SQLite) insertPayment(ctx context.Context, tx *sql.Tx, req PaymentReque
 		return nil, ErrAccountLocked
 	case req.Amount.Currency != cur:
 		return nil, fmt.Errorf("%w: %s, account in %s", ErrCurrencyMismatch, req.Amount.Currency, cur)
-	case req.CardLast4 != "" && req.CardLast4 != card:
+	case req.CardLast4 != "" && req.CardLast4 != card && !req.KeyedCard:
 		return nil, ErrCardMismatch
 	case req.Amount.Minor > balance:
 		return nil, fmt.Errorf("%w: %s > %s", ErrExceedsBalance, req.Amount, Money{balance, cur})
@@ -198,6 +203,9 @@ func (s *SQLite) insertPayment(ctx context.Context, tx *sql.Tx, req PaymentReque
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return nil, fmt.Errorf("update balance: %d rows, %v", n, err)
+	}
+	if req.KeyedCard {
+		card = req.CardLast4
 	}
 	p := &Payment{AccountID: req.AccountID, Amount: req.Amount, CardLast4: card, Status: PaymentCompleted,
 		IdempotencyKey: req.IdempotencyKey, CreatedAt: req.Now.UTC()}

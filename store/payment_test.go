@@ -314,3 +314,24 @@ func TestRandomConfirmation(t *testing.T) {
 		t.Fatalf("%d distinct codes in 200 draws", len(seen))
 	}
 }
+
+// TestPaymentKeyedCard: a card keyed in on the call is stored by its last
+// four; without KeyedCard another card than the one on file is refused.
+func TestPaymentKeyedCard(t *testing.T) {
+	ctx := context.Background()
+	st := openTemp(t)
+	acc := addAccount(t, st, demo())
+	req := PaymentRequest{AccountID: acc.ID, Amount: usd(100), CardLast4: "1111", IdempotencyKey: "k1"}
+	if _, err := st.MakePayment(ctx, req); !errors.Is(err, ErrCardMismatch) {
+		t.Fatalf("another card without KeyedCard: %v", err)
+	}
+	req.KeyedCard = true
+	p, err := st.MakePayment(ctx, req)
+	if err != nil || p.CardLast4 != "1111" {
+		t.Fatalf("keyed card: %+v %v", p, err)
+	}
+	if _, err := st.MakePayment(ctx, PaymentRequest{AccountID: acc.ID, Amount: usd(100), KeyedCard: true,
+		IdempotencyKey: "k2"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("keyed card without last four: %v", err)
+	}
+}

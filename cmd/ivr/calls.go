@@ -90,7 +90,8 @@ func printCall(w io.Writer, r *store.CallRecord) error {
 		fmt.Fprintf(tw, "payments\t%v\n", r.Payments)
 	}
 	if r.Recording != "" {
-		fmt.Fprintf(tw, "recording\t%s\n", r.Recording)
+		fmt.Fprintf(tw, "recording\t%s (%s)\n", r.Recording, r.RecordingLength.Round(time.Second))
+		printPaused(tw, r.RecordingPaused)
 	}
 	if w := r.WrapUp; w != nil {
 		fmt.Fprintf(tw, "wrap-up\t%s by %s at %s\n", w.Disposition, w.Agent, formatTime(w.At))
@@ -130,4 +131,19 @@ func handoverReason(h *store.Handover) string {
 		return ""
 	}
 	return h.Reason
+}
+
+// printPaused lists the silent (PCI) windows of a recording.
+func printPaused(w io.Writer, paused []store.PausedWindow) {
+	if len(paused) == 0 {
+		return
+	}
+	var total time.Duration
+	parts := make([]string, len(paused))
+	for i, p := range paused {
+		total += p.End - p.Start
+		parts[i] = fmt.Sprintf("%s–%s", p.Start.Round(100*time.Millisecond), p.End.Round(100*time.Millisecond))
+	}
+	fmt.Fprintf(w, "paused\t%s in %d windows: %s (PIN and card entry)\n", total.Round(100*time.Millisecond),
+		len(paused), strings.Join(parts, ", "))
 }

@@ -53,6 +53,7 @@ func serveCommand() *cli.Command {
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "webrtc-ips", Usage: "comma-separated addresses for WebRTC host candidates (default: the HTTP listen host)", EnvVars: []string{"IVR_WEBRTC_IPS"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "webrtc-ports", Usage: "UDP port range LOW-HIGH for WebRTC (default: any)", EnvVars: []string{"IVR_WEBRTC_PORTS"}}),
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "metrics", Value: true, Usage: "Prometheus metrics at GET /metrics on the HTTP address; --metrics=false to turn off", EnvVars: []string{"IVR_METRICS"}}),
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "record-calls", Usage: "record every call as a stereo WAV (caller left, IVR/agent right) under <data-dir>/recordings, paused while a PIN or card is keyed", EnvVars: []string{"IVR_RECORD_CALLS"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"IVR_LOG_LEVEL"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json", EnvVars: []string{"IVR_LOG_FORMAT"}}),
 	}
@@ -132,6 +133,7 @@ func runServe(c *cli.Context) error {
 	cfg.NoInputTimeout = c.Duration("no-input-timeout")
 	cfg.MaxCallTime = c.Duration("max-call-time")
 	cfg.DrainTime = c.Duration("drain-time")
+	cfg.RecordCalls = c.Bool("record-calls")
 	cfg.Log = log
 	if cfg.RTPLow, cfg.RTPHigh, err = parseRange(c.String("rtp-ports")); err != nil {
 		return err
@@ -170,7 +172,8 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := []server.Option{server.WithPrompts(cat), server.WithHTTPHandler(br.Handler()), server.WithSIPUsers(st)}
+	opts := []server.Option{server.WithPrompts(cat), server.WithHTTPHandler(br.Handler()), server.WithSIPUsers(st),
+		server.WithRecordingSaver(recordingSaver(st))}
 	opts = append(opts, mx.serverOptions()...)
 	if c.Bool("asr") {
 		rec, err := asr.NewSphinx(asr.SphinxConfig{
@@ -314,4 +317,15 @@ func (h *handoverWatch) Play(ctx context.Context, names ...string) (bool, error)
 		}
 	})
 	return h.Bridgeable.Play(ctx, names...)
+}
+
+// recordingSaver lists a finished recording in the call's record.
+func recordingSaver(st *store.SQLite) server.RecordingSaver {
+	return func(ctx context.Context, r server.Recording) error {
+		paused := make([]store.PausedWindow, len(r.Paused))
+		for i, p := range r.Paused {
+			paused[i] = store.PausedWindow{Start: p.Start, End: p.End}
+		}
+		return st.SaveRecording(ctx, r.CallID, r.Start, store.Recording{Path: r.Path, Duration: r.Duration, Paused: paused})
+	}
 }
