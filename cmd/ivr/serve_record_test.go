@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -167,13 +169,15 @@ func TestRecordedCardPayment(t *testing.T) {
 	}
 	dir := t.TempDir()
 	sipAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	httpAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
 	stop := serveProcess(t, sipAddr, "--data-dir", dir, "--demo-accounts", "--asr=false", "--record-calls",
-		"--sip-addr", sipAddr, "--http-addr", "127.0.0.1:0", "--rtp-ports", "46000-46998", "--ring-time", "0",
+		"--sip-addr", sipAddr, "--http-addr", httpAddr, "--rtp-ports", "46000-46998", "--ring-time", "0",
 		"--log-level", "debug", "--log-format", "json")
 	placeCall(t, sipAddr, pciScript, false)
 	placeCall(t, sipAddr, hangupScript, false)
 	placeCall(t, sipAddr, pciScript, true)
 	recs := waitRecords(t, dir, 3)
+	checkMetricLabels(t, httpAddr)
 	log := stop()
 
 	// Newest first: in-band, the hang-up, RFC 4733. The in-band call is
@@ -478,4 +482,35 @@ func dumpRecord(t *testing.T, r *store.CallRecord) {
 	for _, tu := range r.Transcript {
 		t.Logf("  %8v %-6s %s", tu.At.Round(10*time.Millisecond), tu.Who, tu.Text)
 	}
+}
+
+// checkMetricLabels searches the label values of /metrics (sample values
+// are counts and may hold any digits) for the card, PIN, expiry and code.
+func checkMetricLabels(t *testing.T, httpAddr string) {
+	t.Helper()
+	res, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("ivr_calls_total")) {
+		t.Fatalf("GET /metrics: %d %v", res.StatusCode, err)
+	}
+	var labels []string
+	for _, line := range strings.Split(string(body), "\n") {
+		open, end := strings.IndexByte(line, '{'), strings.LastIndexByte(line, '}')
+		if strings.HasPrefix(line, "#") || open < 0 || end < open {
+			continue
+		}
+		for _, kv := range strings.Split(line[open+1:end], ",") {
+			if _, v, ok := strings.Cut(kv, "="); ok {
+				labels = append(labels, strings.Trim(v, `"`))
+			}
+		}
+	}
+	if len(labels) == 0 {
+		t.Fatal("/metrics has no labelled samples")
+	}
+	searchDigits(t, "/metrics labels", strings.Join(labels, " "), labels)
 }
