@@ -5,10 +5,8 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,28 +26,9 @@ func TestServeSIPAccessControl(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
-	var serveOut bytes.Buffer
-	served := make(chan error, 1)
-	go func() {
-		served <- ivrApp(&serveOut).Run([]string{"ivr", "serve", "--data-dir", dir, "--asr=false", "--flow", "menu",
-			"--sip-addr", addr, "--http-addr", "127.0.0.1:0", "--rtp-ports", "46000-46998", "--log-level", "warn",
-			"--sip-trunks", "127.0.0.1"})
-	}()
-	waitListening(t, addr, served, &serveOut)
-	t.Cleanup(func() {
-		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
-			t.Error(err)
-			return
-		}
-		select {
-		case err := <-served:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop on SIGINT")
-		}
-	})
+	serveIn(t, addr, "--data-dir", dir, "--asr=false", "--flow", "menu",
+		"--sip-addr", addr, "--http-addr", "127.0.0.1:0", "--rtp-ports", "46000-46998", "--log-level", "warn",
+		"--sip-trunks", "127.0.0.1")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cfg := softphone.Config{Target: "sip:ivr@" + addr, From: "alice", Local: "127.0.0.2:0",
@@ -79,25 +58,6 @@ func TestServeSIPAccessControl(t *testing.T) {
 	cfg.AuthPassword = secretPassword
 	if got, err := softphone.Register(ctx, cfg, 10*time.Minute); err != nil || got != 10*time.Minute {
 		t.Errorf("register: %v, %v", got, err)
-	}
-}
-
-// waitListening waits (bounded) until serve listens on addr.
-func waitListening(t *testing.T, addr string, served chan error, out *bytes.Buffer) {
-	t.Helper()
-	for deadline := time.Now().Add(90 * time.Second); ; {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case err := <-served:
-			t.Fatalf("serve ended: %v\n%s", err, out.String())
-		case <-time.After(50 * time.Millisecond): // bounded poll for the listener
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("serve is not listening")
-		}
 	}
 }
 

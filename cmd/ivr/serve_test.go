@@ -56,17 +56,25 @@ type serveProc struct {
 // stopped at cleanup (SIGINT, serve's first signal: graceful shutdown).
 func startServe(t *testing.T, dir string, args ...string) *serveProc {
 	t.Helper()
-	p := &serveProc{t: t, served: make(chan error, 1),
-		sip:  net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))),
-		http: net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))}
-	go func() {
-		p.served <- ivrApp(&p.out).Run(append([]string{"ivr", "serve", "--data-dir", dir, "--demo-accounts",
-			"--sip-addr", p.sip, "--http-addr", p.http, "--rtp-ports", "44000-44998", "--ring-time", "0"}, args...))
-	}()
+	sipAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	httpAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	p := serveIn(t, sipAddr, append([]string{"--data-dir", dir, "--demo-accounts", "--sip-addr", sipAddr,
+		"--http-addr", httpAddr, "--rtp-ports", "44000-44998", "--ring-time", "0"}, args...)...)
+	p.sip, p.http = sipAddr, httpAddr
+	return p
+}
+
+// serveIn runs `ivr serve args...` in-process and waits until a TCP
+// listener takes connections at waitAddr (the SIP or SIP-over-TLS address).
+// It is stopped at cleanup (SIGINT).
+func serveIn(t *testing.T, waitAddr string, args ...string) *serveProc {
+	t.Helper()
+	p := &serveProc{t: t, served: make(chan error, 1)}
+	go func() { p.served <- ivrApp(&p.out).Run(append([]string{"ivr", "serve"}, args...)) }()
 	// Start-up decodes every prompt: under -race on a busy 2-core machine
 	// that took over 20 s, so the bound is generous (it is not a timing check).
 	for deadline := time.Now().Add(90 * time.Second); ; {
-		if c, err := net.Dial("tcp", p.sip); err == nil {
+		if c, err := net.Dial("tcp", waitAddr); err == nil {
 			c.Close()
 			break
 		}
@@ -76,7 +84,7 @@ func startServe(t *testing.T, dir string, args ...string) *serveProc {
 		case <-time.After(50 * time.Millisecond): // bounded poll for the listener
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("serve is not listening")
+			t.Fatalf("serve is not listening on %s", waitAddr)
 		}
 	}
 	t.Cleanup(p.stop)

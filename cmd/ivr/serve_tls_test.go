@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,43 +29,11 @@ func TestServeTLSSRTPBalanceCall(t *testing.T) {
 	dir := t.TempDir()
 	pki := testcert.New(t, "serve")
 	tlsAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
-	var serveOut bytes.Buffer
-	served := make(chan error, 1)
-	go func() {
-		served <- ivrApp(&serveOut).Run([]string{"ivr", "serve", "--data-dir", dir, "--demo-accounts", "--asr=false",
-			"--sip-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--rtp-ports", "44000-44998", "--ring-time", "0",
-			"--sip-tls-addr", tlsAddr, "--sip-tls-cert", pki.Cert, "--sip-tls-key", pki.Key, "--srtp", "required",
-			"--log-level", "warn"})
-	}()
-	for deadline := time.Now().Add(90 * time.Second); ; { // start-up decodes every prompt (slow under -race)
-		if c, err := net.Dial("tcp", tlsAddr); err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case err := <-served:
-			t.Fatalf("serve ended: %v\n%s", err, serveOut.String())
-		case <-time.After(50 * time.Millisecond): // bounded poll for the listener
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("serve is not listening on TLS")
-		}
-	}
+	serveIn(t, tlsAddr, "--data-dir", dir, "--demo-accounts", "--asr=false",
+		"--sip-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--rtp-ports", "44000-44998", "--ring-time", "0",
+		"--sip-tls-addr", tlsAddr, "--sip-tls-cert", pki.Cert, "--sip-tls-key", pki.Key, "--srtp", "required",
+		"--log-level", "warn")
 	t.Logf("serve listening on TLS after %v", time.Since(start).Round(time.Millisecond))
-	t.Cleanup(func() {
-		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
-			t.Error(err)
-			return
-		}
-		select {
-		case err := <-served:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop on SIGINT")
-		}
-	})
 
 	script := filepath.Join(t.TempDir(), "balance.txt")
 	if err := os.WriteFile(script, []byte("dtmf 2468#1\nwait-silence 30\nhangup\n"), 0o644); err != nil {
