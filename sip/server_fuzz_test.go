@@ -231,6 +231,11 @@ func (h *fuzzSIP) read(t testing.TB, deadline time.Time) *gosip.Response {
 		h.seen = append(h.seen, fmt.Sprintf("%d %s", res.StatusCode, cs.MethodName))
 		if res.StatusCode >= 200 {
 			h.final = append(h.final, fmt.Sprintf("%s %d %s", cid.Value(), cs.SeqNo, cs.MethodName))
+			if v := res.Via(); v != nil {
+				if b, ok := v.Params.Get("branch"); ok {
+					h.final = append(h.final, "branch "+b+" "+cs.MethodName.String())
+				}
+			}
 		}
 	}
 	if res.StatusCode < 100 || res.StatusCode > 699 {
@@ -330,10 +335,16 @@ func (h *fuzzSIP) awaitFinal(t testing.TB, msg []byte) {
 		return
 	}
 	want := fmt.Sprintf("%d %s", cs.SeqNo, cs.MethodName)
+	// An input whose Via branch an earlier input used, while that server
+	// transaction still lingers, is a retransmission of it (RFC 3261
+	// §17.2.3: matched by branch, sent-by and method): the answer is the
+	// earlier transaction's response again, with its Call-ID and CSeq.
+	branch, _ := via.Params.Get("branch")
+	retrans := "branch " + branch + " " + req.Method.String()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
 		for _, got := range h.final {
-			if got == cid.Value()+" "+want {
+			if got == cid.Value()+" "+want || branch != "" && got == retrans {
 				return
 			}
 		}
