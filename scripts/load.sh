@@ -14,7 +14,7 @@ fi
 work=$(mktemp -d); trap 'kill $srv 2>/dev/null || true; wait 2>/dev/null; [ -n "${KEEP:-}" ] && cp "$work/serve.log" "$KEEP"; rm -rf "$work"' EXIT
 sip=127.0.0.1:27060; http=127.0.0.1:27080
 GODEBUG=${SERVER_GODEBUG:-} "${srv_pin[@]}" "$bin" serve --sip-addr $sip --http-addr $http --rtp-ports 36000-37998 --data-dir "$work/data" \
-  --max-calls $((calls + 10)) --log-level info --flow menu --asr=false >"$work/serve.log" 2>&1 &
+  --max-calls $((calls + 10)) --log-level info --flow menu --asr=false ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 &
 srv=$!
 for _ in $(seq 300); do curl -sf "http://$http/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 hz=$(getconf CLK_TCK)
