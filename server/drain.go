@@ -42,7 +42,7 @@ func (s *Server) drain() {
 	s.log.Info("draining: new calls get 503", "calls", n, "drain_time", s.cfg.DrainTime)
 	drainT := time.NewTimer(s.cfg.DrainTime)
 	defer drainT.Stop()
-	switch s.waitIdle(drainT.C) {
+	switch s.waitIdle(drainT.C, s.stopNow) {
 	case idleNow:
 		s.log.Info("drained: every call finished")
 		return
@@ -54,7 +54,7 @@ func (s *Server) drain() {
 	close(s.ending)
 	byeT := time.NewTimer(goodbyeWait)
 	defer byeT.Stop()
-	switch s.waitIdle(byeT.C) {
+	switch s.waitIdle(byeT.C, s.stopNow) {
 	case idleNow:
 		s.log.Info("drained: every call ended")
 	case stoppedNow:
@@ -71,13 +71,7 @@ func (s *Server) stopFlows() {
 	s.log.Warn("stopping now: hanging up calls", "calls", s.active.Load())
 	t := time.NewTimer(stopNowWait)
 	defer t.Stop()
-	for s.active.Load() > 0 {
-		select {
-		case <-s.idle:
-		case <-t.C:
-			return
-		}
-	}
+	s.waitIdle(t.C, nil) // StopNow has happened: wait only for the calls or the timer
 }
 
 // stopNowWait bounds how long StopNow lets flows end and send their BYE
@@ -93,14 +87,15 @@ const (
 	stoppedNow
 )
 
-// waitIdle waits until no call is left, the deadline fires, or StopNow.
-func (s *Server) waitIdle(deadline <-chan time.Time) waitResult {
+// waitIdle waits until no call is left, the deadline fires, or stop is
+// closed (a nil stop never is).
+func (s *Server) waitIdle(deadline <-chan time.Time, stop <-chan struct{}) waitResult {
 	for s.active.Load() > 0 {
 		select {
 		case <-s.idle:
 		case <-deadline:
 			return timedOut
-		case <-s.stopNow:
+		case <-stop:
 			return stoppedNow
 		}
 	}

@@ -26,22 +26,40 @@ func (f holdFlow) Run(ctx context.Context, c Call) error {
 	}
 }
 
-// drainServer runs a server whose calls run holdFlow; stop starts the
-// shutdown, and done delivers Run's result.
-func drainServer(t *testing.T, drain time.Duration) (srv *Server, logs *logBuffer, started <-chan struct{}, stop func(), done <-chan error) {
+// drainEnv is a running server whose calls run holdFlow, with one call up
+// in that flow; stop starts the shutdown and done delivers Run's result.
+type drainEnv struct {
+	srv  *Server
+	logs *logBuffer
+	ctx  context.Context // bounds the test's calls
+	call *caller         // the call in progress
+	stop func()
+	done <-chan error
+}
+
+// drainServer starts the server and places the call in progress.
+func drainServer(t *testing.T, drain time.Duration) *drainEnv {
 	t.Helper()
-	st := make(chan struct{}, 4)
-	d := make(chan error, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, logs = newTestServer(t, func(c *Config) { c.DrainTime = drain },
-		WithFlow(func(CallInfo) Flow { return holdFlow{started: st} }))
-	go func() { d <- srv.Run(ctx) }()
+	started := make(chan struct{}, 4)
+	done := make(chan error, 1)
+	runCtx, stop := context.WithCancel(context.Background())
+	srv, logs := newTestServer(t, func(c *Config) { c.DrainTime = drain },
+		WithFlow(func(CallInfo) Flow { return holdFlow{started: started} }))
+	go func() { done <- srv.Run(runCtx) }()
 	t.Cleanup(func() {
 		srv.StopNow()
-		cancel()
+		stop()
 	})
 	waitHealthy(t, srv)
-	return srv, logs, st, cancel, d
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	a, err := dial(t, ctx, srv, "udp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.close)
+	<-started
+	return &drainEnv{srv: srv, logs: logs, ctx: ctx, call: a, stop: stop, done: done}
 }
 
 // healthz returns /healthz's status and body.
@@ -85,18 +103,11 @@ func waitRun(t *testing.T, done <-chan error, within time.Duration) {
 // Retry-After and /healthz says draining, while the call in progress goes
 // on; when it ends, Run returns without waiting out the drain time.
 func TestDrainLetsCallsFinish(t *testing.T) {
-	srv, _, started, stop, done := drainServer(t, time.Minute)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	a, err := dial(t, ctx, srv, "udp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	<-started
-	stop()
+	e := drainServer(t, time.Minute)
+	srv, ctx, a := e.srv, e.ctx, e.call
+	e.stop()
 	waitDraining(t, srv)
-	_, err = dial(t, ctx, srv, "tcp")
+	_, err := dial(t, ctx, srv, "tcp")
 	var se *sip.StatusError
 	if !errors.As(err, &se) || se.Code != 503 || se.RetryAfter == 0 {
 		t.Errorf("new call while draining: %v, want 503 with Retry-After", err)
@@ -108,24 +119,17 @@ func TestDrainLetsCallsFinish(t *testing.T) {
 	// event may find the session closed: that error is expected.
 	_ = a.sess.SendDTMF(ctx, "5", 100*time.Millisecond, 0)
 	a.waitHangup(t, 10*time.Second)
-	waitRun(t, done, 10*time.Second)
+	waitRun(t, e.done, 10*time.Second)
 }
 
 // TestDrainTimeEndsCallsPolitely: a call still up when the drain time is
 // over hears the shutdown goodbye, then gets a BYE.
 func TestDrainTimeEndsCallsPolitely(t *testing.T) {
 	const drain = 500 * time.Millisecond
-	srv, logs, started, stop, done := drainServer(t, drain)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	a, err := dial(t, ctx, srv, "udp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	<-started
+	e := drainServer(t, drain)
+	srv, a := e.srv, e.call
 	t0 := time.Now()
-	stop()
+	e.stop()
 	a.waitHangup(t, drain+goodbyeWait+5*time.Second)
 	if took := time.Since(t0); took < drain {
 		t.Errorf("hung up %v after the shutdown began, before the %v drain time", took, drain)
@@ -140,29 +144,22 @@ func TestDrainTimeEndsCallsPolitely(t *testing.T) {
 	if v, want := a.rec.voiced(), clip.voiced(); v < want-0.1 {
 		t.Errorf("caller heard %.2f s of audio, want the shutdown goodbye's %.2f s", v, want)
 	}
-	waitRun(t, done, 10*time.Second)
-	if !strings.Contains(logs.String(), "ending call: server shutting down") {
-		t.Errorf("no shutdown line in the log:\n%s", logs.String())
+	waitRun(t, e.done, 10*time.Second)
+	if !strings.Contains(e.logs.String(), "ending call: server shutting down") {
+		t.Errorf("no shutdown line in the log:\n%s", e.logs.String())
 	}
 }
 
 // TestStopNowHangsUpAtOnce: a second signal (StopNow) during the drain
 // hangs calls up without the goodbye.
 func TestStopNowHangsUpAtOnce(t *testing.T) {
-	srv, _, started, stop, done := drainServer(t, time.Minute)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	a, err := dial(t, ctx, srv, "udp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	<-started
-	stop()
+	e := drainServer(t, time.Minute)
+	srv, a := e.srv, e.call
+	e.stop()
 	waitDraining(t, srv)
 	srv.StopNow()
 	a.waitHangup(t, 10*time.Second)
-	waitRun(t, done, 10*time.Second)
+	waitRun(t, e.done, 10*time.Second)
 	if v := a.rec.voiced(); v > 0.5 {
 		t.Errorf("caller heard %.1f s of audio after StopNow, want none (no goodbye)", v)
 	}
