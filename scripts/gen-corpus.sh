@@ -21,6 +21,9 @@ done
 mkdir -p "$out/clips"
 tsv="$out/corpus.tsv"
 printf 'path\tstep\tintent\ttext\n' >"$tsv"
+# meta.tsv says how each clip was made, for breaking results down by voice.
+meta="$out/meta.tsv"
+printf 'path\tvoice\tspeed\tpitch\tnoise\tnoise_level\n' >"$meta"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -55,6 +58,7 @@ clip() {
   fi
   : "$vol"
   printf 'clips/%s\t%s\t%s\t%s\n' "$name" "$step" "$intent" "$text" >>"$tsv"
+  printf 'clips/%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$accent$variant" "$speed" "$pitch" "$noise" "$nvol" >>"$meta"
 }
 
 # phrases STEP INTENT PHRASE...: every phrase, CLIPS_PER_PHRASE times.
