@@ -122,7 +122,7 @@ func (c *compiledGrammar) spotCue(w []string) []Cue {
 // garbageOnly reports whether every word is a garbage phone.
 func garbageOnly(words []string) bool {
 	for _, x := range words {
-		if !strings.HasPrefix(x, garbagePrefix) {
+		if !isGarbage(x) {
 			return false
 		}
 	}

@@ -102,8 +102,8 @@ var agentRules = []Rule{
 // (CI corpus: false accepts 6 → 7 of 17, intent accuracy 0.903 → 0.887).
 var mainAgentRules = []Rule{
 	{IntentAgent, "[<ask>] <person> [<polite>]"},
-	{IntentAgent, "<garbage> (agent | representative | operator | [a] real person) [<garbage>]"},
-	{IntentAgent, "(agent | representative | operator | [a] real person) <garbage>"},
+	{IntentAgent, "<filler> (agent | representative | operator | [a] real person) [<filler>]"},
+	{IntentAgent, "(agent | representative | operator | [a] real person) <filler>"},
 }
 
 // WithAgent returns defs and rules with the agent rules added, first, so

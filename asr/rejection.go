@@ -1,7 +1,5 @@
 package asr
 
-import "strings"
-
 // acousticGap is how far, per frame, the acoustic score of the grammar's
 // words on the best path falls short of the best-scoring senone of each
 // frame (PocketSphinx's segment scores are relative to it): speech the
@@ -26,7 +24,7 @@ func acousticGap(segs []segment) float64 {
 // isWord reports whether a best-path entry is a grammar word rather than
 // silence, a filler or a garbage phone.
 func isWord(w string) bool {
-	return w != "" && w[0] != '<' && w[0] != '[' && !strings.HasPrefix(w, garbagePrefix)
+	return w != "" && w[0] != '<' && w[0] != '[' && !isGarbage(w)
 }
 
 // accept applies the rejection thresholds to a result whose words matched

@@ -137,6 +137,7 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 		return nil, fmt.Errorf("%w: no acoustic model in %s: %v", ErrModel, hmm, err)
 	}
 	words := map[string]bool{}
+	background := map[string]bool{}
 	for _, g := range cfg.Grammars {
 		c, err := g.compile()
 		if err != nil {
@@ -149,8 +150,11 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 		for _, w := range c.words {
 			words[w] = true
 		}
+		for _, w := range c.background {
+			background[w] = true
+		}
 	}
-	dict, err := writeDict(filepath.Join(cfg.ModelDir, "cmudict-en-us.dict"), words)
+	dict, err := writeDict(filepath.Join(cfg.ModelDir, "cmudict-en-us.dict"), words, background)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +209,9 @@ func (s *Sphinx) newDecoder(args []string) (*sphinx, error) {
 // writeDict writes a dictionary holding only the grammars' words (and the
 // garbage phones) to a temporary file: decoders load in a fraction of the
 // time and memory of the full 130k-word dictionary.
-func writeDict(full string, words map[string]bool) (string, error) {
+//
+// Each background word gets its first pronunciation as a bg_ word.
+func writeDict(full string, words, background map[string]bool) (string, error) {
 	f, err := os.Open(full)
 	if err != nil {
 		return "", fmt.Errorf("%w: dictionary: %v", ErrModel, err)
@@ -227,6 +233,9 @@ func writeDict(full string, words map[string]bool) (string, error) {
 		if words[base] {
 			found[base] = true
 			b.WriteString(line + "\n")
+		}
+		if background[w] { // first pronunciation only: "w", not "w(2)"
+			b.WriteString(backgroundPrefix + line + "\n")
 		}
 	}
 	if err := sc.Err(); err != nil {

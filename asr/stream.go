@@ -401,7 +401,7 @@ func confidence(segs []segment) float64 {
 	for _, s := range segs {
 		switch {
 		case len(s.word) > 0 && (s.word[0] == '<' || s.word[0] == '['):
-		case len(s.word) > len(garbagePrefix) && s.word[:len(garbagePrefix)] == garbagePrefix:
+		case isGarbage(s.word):
 			garbage += s.frames
 		default:
 			word += s.frames

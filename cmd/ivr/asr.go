@@ -58,6 +58,8 @@ func asrFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "end-silence", Usage: "end-of-speech silence (default 400ms)"},
 		&cli.DurationFlag{Name: "short-end-silence", Usage: "end-of-speech silence once a complete phrase is heard (default 240ms; -1ns disables)"},
 		&cli.Float64Flag{Name: "garbage-weight", Usage: "weight of the out-of-grammar phone loop (default 1e-12)"},
+		&cli.IntFlag{Name: "background", Usage: "add this many common English words (300 measured best) as an out-of-grammar loop to the closed grammars (main, confirm); 0: off, as in serve"},
+		&cli.Float64Flag{Name: "background-weight", Usage: "weight of each background word (default 1e-24)"},
 		&cli.Float64Flag{Name: "min-confidence", Usage: "reject results whose words explain less than this share of the speech (default 0: off)"},
 		&cli.Float64Flag{Name: "max-acoustic-gap", Usage: "reject results whose words fit the audio worse than this per-frame score gap (default 0: off)"},
 		&cli.StringSliceFlag{Name: "decoder-arg", Usage: "extra decoder argument pair, e.g. --decoder-arg=-beam --decoder-arg=1e-40"},
@@ -70,6 +72,17 @@ func newSphinxFromFlags(c *cli.Context, log *slog.Logger) (*asr.Sphinx, error) {
 	if w := c.Float64("garbage-weight"); w != 0 {
 		for _, g := range gs {
 			g.GarbageWeight = w
+		}
+	}
+	for _, g := range gs {
+		if g.Open {
+			continue
+		}
+		if n := c.Int("background"); n > 0 {
+			g.Background = n
+		}
+		if w := c.Float64("background-weight"); w != 0 {
+			g.BackgroundWeight = w
 		}
 	}
 	args := asr.DefaultDecoderArgs
