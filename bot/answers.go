@@ -100,6 +100,32 @@ func (b *Bot) statusPrompt(status string) string {
 }
 
 // goodbye ends the call in the bot.
+// served reports whether the caller has had an answer or a payment from
+// the call: only then does a spoken goodbye end it at once.
+func (b *Bot) served() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.rec.Payments) > 0 {
+		return true
+	}
+	for _, in := range b.rec.Intents {
+		switch in {
+		case asr.IntentBalance, asr.IntentNextPayment, asr.IntentPaymentStatus, asr.IntentMakePayment:
+			return true
+		}
+	}
+	return false
+}
+
+// onByeConfirm ends the call on a yes and goes back to the step the
+// goodbye was heard at on a no.
+func (b *Bot) onByeConfirm(_ context.Context, a answer) (stepID, error) {
+	if a.intent == asr.IntentYes {
+		return stepGoodbye, nil
+	}
+	return b.byeFrom, nil
+}
+
 func (b *Bot) goodbye(ctx context.Context) (stepID, error) {
 	b.mu.Lock()
 	b.rec.Outcome = OutcomeCompleted

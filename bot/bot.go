@@ -50,6 +50,7 @@ type Bot struct {
 	again        bool     // the menu was answered once: ask "anything else"
 	lastAnswer   []string // the last answer, for "repeat"
 	pay          payment  // the payment being set up
+	byeFrom      stepID   // the step a goodbye was heard at, while it is confirmed
 
 	frust frustration // the caller's frustration score
 	// resume ends the open sensitive window (nil: none open); sensitive.go.

@@ -38,6 +38,36 @@ func TestDialog(t *testing.T) {
 			"word_cents", "next_is_due_on", "month_december", "day_5", "goodbye"}, // the words skip "anything else"
 		outcome: OutcomeCompleted,
 	}, {
+		// A goodbye before the caller got anything may be a misheard
+		// request: the bot asks before hanging up.
+		name: "goodbye before any answer is confirmed", caller: "15550100", speech: true,
+		turns:   []turn{keys("2468#"), say(asr.IntentGoodbye, "", "i'm done please"), say(asr.IntentYes, "", "yes")},
+		heard:   []string{"id_verified", "bye_confirm", "goodbye"},
+		outcome: OutcomeCompleted,
+	}, {
+		name: "misheard goodbye, no: back to the menu", caller: "15550100", speech: true,
+		turns: []turn{keys("2468#"), say(asr.IntentGoodbye, "", "i'm done please"), keys("2"), keys("1"),
+			say(asr.IntentGoodbye, "", "goodbye")},
+		heard:   []string{"id_verified", "bye_confirm", "menu_main_speech", "bal_your_balance_is", "goodbye"},
+		outcome: OutcomeCompleted,
+		check: func(t *testing.T, b *Bot, _ *memStore) {
+			// Served by then: the second goodbye ends the call at once.
+			n := 0
+			for _, tu := range b.Record().Transcript {
+				if tu.Who == WhoBot && strings.Contains(tu.Text, "end the call") {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("asked %d times whether to end the call, want 1", n)
+			}
+		},
+	}, {
+		name: "goodbye at the PIN, no: the PIN again", caller: "15550100", speech: true,
+		turns:   []turn{say(asr.IntentGoodbye, "", "bye"), say(asr.IntentNo, "", "no"), keys("2468#"), keys("0")},
+		heard:   []string{"id_caller_found", "bye_confirm", "id_pin_ask", "id_verified", "transferring"},
+		outcome: OutcomeHandover, handover: store.HandoverAsked,
+	}, {
 		name: "balance by voice", caller: "15550100", speech: true,
 		turns: []turn{say(asr.IntentDigits, "2468", "two four six eight"), say(asr.IntentBalance, "", "what is my balance"),
 			say(asr.IntentAgent, "", "agent")},

@@ -24,6 +24,7 @@ const (
 	stepCardNumber
 	stepCardExpiry
 	stepCardCVV
+	stepByeConfirm
 	stepGoodbye
 	stepEnd
 )
@@ -53,6 +54,8 @@ func (id stepID) String() string {
 		return "card_expiry"
 	case stepCardCVV:
 		return "card_cvv"
+	case stepByeConfirm:
+		return "bye_confirm"
 	case stepGoodbye:
 		return "goodbye"
 	case stepEnd:
@@ -126,6 +129,16 @@ func (st *step) run(b *Bot, ctx context.Context) (stepID, error) {
 	case intentFrustrated:
 		return b.handover(ctx, store.HandoverFrustration, a.value, "handoff_frustration")
 	case asr.IntentGoodbye:
+		if st.id == stepByeConfirm {
+			return stepGoodbye, nil
+		}
+		if !b.served() {
+			// A goodbye heard before the caller got anything from the call
+			// is as likely a misheard request (an angry "I'm done, please"
+			// heard for "balance please"): ask before hanging up on them.
+			b.byeFrom = st.id
+			return stepByeConfirm, nil
+		}
 		return stepGoodbye, nil
 	}
 	return st.handle(b, ctx, a)
@@ -191,6 +204,11 @@ func stepTable() map[stepID]*step {
 		cardStep(stepCardNumber, "card_number_ask", 20, (*Bot).onCardNumber),
 		cardStep(stepCardExpiry, "card_expiry_ask", 4, (*Bot).onCardExpiry),
 		cardStep(stepCardCVV, "card_cvv_ask", 5, (*Bot).onCardCVV),
+		{
+			id: stepByeConfirm, prompt: []string{"bye_confirm"}, keyPrompt: []string{"bye_confirm"},
+			grammar: asr.GrammarConfirm, intents: []string{asr.IntentYes, asr.IntentNo},
+			keys: map[byte]string{'1': asr.IntentYes, '2': asr.IntentNo}, handle: (*Bot).onByeConfirm,
+		},
 		{id: stepGoodbye, act: (*Bot).goodbye},
 		{id: stepEnd},
 	}
