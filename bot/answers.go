@@ -99,22 +99,13 @@ func (b *Bot) statusPrompt(status string) string {
 	return name
 }
 
-// goodbye ends the call in the bot.
-// served reports whether the caller has had an answer or a payment from
-// the call: only then does a spoken goodbye end it at once.
+// served reports whether the caller asked the bot for something it
+// answers by itself (servedIntents; a payment starts with one): only then
+// does a spoken goodbye end the call at once.
 func (b *Bot) served() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.rec.Payments) > 0 {
-		return true
-	}
-	for _, in := range b.rec.Intents {
-		switch in {
-		case asr.IntentBalance, asr.IntentNextPayment, asr.IntentPaymentStatus, asr.IntentMakePayment:
-			return true
-		}
-	}
-	return false
+	return askedServed(b.rec.Intents)
 }
 
 // onByeConfirm ends the call on a yes and goes back to the step the
@@ -126,6 +117,7 @@ func (b *Bot) onByeConfirm(_ context.Context, a answer) (stepID, error) {
 	return b.byeFrom, nil
 }
 
+// goodbye ends the call in the bot.
 func (b *Bot) goodbye(ctx context.Context) (stepID, error) {
 	b.mu.Lock()
 	b.rec.Outcome = OutcomeCompleted

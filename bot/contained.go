@@ -22,10 +22,16 @@ func Contained(rec *store.CallRecord) bool {
 	case OutcomeCompleted:
 		return true
 	case OutcomeCallerHangup:
-		for _, in := range rec.Intents {
-			if servedIntents[in] {
-				return true
-			}
+		return askedServed(rec.Intents)
+	}
+	return false
+}
+
+// askedServed reports whether intents hold a request the bot serves.
+func askedServed(intents []string) bool {
+	for _, in := range intents {
+		if servedIntents[in] {
+			return true
 		}
 	}
 	return false

@@ -129,10 +129,7 @@ func (st *step) run(b *Bot, ctx context.Context) (stepID, error) {
 	case intentFrustrated:
 		return b.handover(ctx, store.HandoverFrustration, a.value, "handoff_frustration")
 	case asr.IntentGoodbye:
-		if st.id == stepByeConfirm {
-			return stepGoodbye, nil
-		}
-		if !b.served() {
+		if st.id != stepByeConfirm && !b.served() {
 			// A goodbye heard before the caller got anything from the call
 			// is as likely a misheard request (an angry "I'm done, please"
 			// heard for "balance please"): ask before hanging up on them.

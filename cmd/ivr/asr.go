@@ -69,13 +69,11 @@ func asrFlags() []cli.Flag {
 
 func newSphinxFromFlags(c *cli.Context, log *slog.Logger) (*asr.Sphinx, error) {
 	gs := asr.DefaultGrammars()
-	if w := c.Float64("garbage-weight"); w != 0 {
-		for _, g := range gs {
+	for _, g := range gs {
+		if w := c.Float64("garbage-weight"); w != 0 {
 			g.GarbageWeight = w
 		}
-	}
-	for _, g := range gs {
-		if g.Open {
+		if g.Open { // the background loop is for the closed grammars
 			continue
 		}
 		if n := c.Int("background"); n > 0 {
