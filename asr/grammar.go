@@ -160,7 +160,7 @@ func (g *Grammar) compile() (*compiledGrammar, error) {
 		// "ph_s i want to talk to an agent"). "x x*" closes onto the state
 		// after the first phone, where no rule starts. (A chain of 40
 		// optional phones did the same: identical results on three
-		// corpora, with 25–30% more CPU.)
+		// corpora, with 8–29% more CPU.)
 		one := "(" + strings.Join(ph, " | ") + ")"
 		defs["garbage"] = one + " " + one + "*"
 		// <filler> is what rules spot a keyword amid: the background
