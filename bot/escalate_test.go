@@ -133,8 +133,9 @@ func TestExplicitRequestEveryStep(t *testing.T) {
 	}
 	rate := float64(spokenOK) / float64(spoken)
 	t.Logf("spoken requests handed over at once: %.1f%% (%d of %d); keypad 0: every step", 100*rate, spokenOK, spoken)
-	if rate < 0.8 {
-		t.Errorf("spoken requests handed over at once: %.1f%% < 80%%", 100*rate)
+	// 81.7 % before the phone-channel MLLR, 100 % with it (the target).
+	if rate < 0.95 {
+		t.Errorf("spoken requests handed over at once: %.1f%% < 95%%", 100*rate)
 	}
 }
 

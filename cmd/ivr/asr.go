@@ -45,31 +45,51 @@ func asrCommand() *cli.Command {
 				),
 				Action: asrLoad,
 			},
+			{
+				Name:      "hear",
+				Usage:     "write the 16 kHz audio the decoder hears from a WAV (G.711 round trip, then the phone front-end): to listen to, or to adapt the model with (scripts/gen-mllr.sh)",
+				ArgsUsage: "IN.wav OUT.wav",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "codec", Value: "PCMU", Usage: "G.711 law the audio goes through: PCMU or PCMA"},
+					&cli.Float64Flag{Name: "noise", Usage: "band-fill noise RMS as a fraction of full scale (default 0.003; -1 disables)"},
+					&cli.Float64Flag{Name: "noise-lowcut", Usage: "high-pass the band-fill noise above this many Hz (default: white noise)"},
+				},
+				Action: asrHear,
+			},
 		},
 	}
 }
 
 func asrFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "model-dir", Usage: "PocketSphinx model directory holding en-us/ and cmudict-en-us.dict (default: from pkg-config)"},
 		&cli.IntFlag{Name: "decoders", Usage: "decoder pool size (default 4 per CPU)"},
 		&cli.Float64Flag{Name: "noise", Usage: "band-fill noise RMS as a fraction of full scale (default 0.003; -1 disables)"},
 		&cli.Float64Flag{Name: "noise-lowcut", Usage: "high-pass the band-fill noise above this many Hz (default: white noise)"},
 		&cli.DurationFlag{Name: "end-silence", Usage: "end-of-speech silence (default 400ms)"},
 		&cli.DurationFlag{Name: "short-end-silence", Usage: "end-of-speech silence once a complete phrase is heard (default 240ms; -1ns disables)"},
+		&cli.StringSliceFlag{Name: "decoder-arg", Usage: "extra decoder argument pair, e.g. --decoder-arg=-beam --decoder-arg=1e-40"},
+		&cli.BoolFlag{Name: "verbose", Usage: "let PocketSphinx log to stderr"},
+	}, recognitionFlags()...)
+}
+
+// recognitionFlags tune what the recognizer accepts; `ivr asr eval` and
+// `ivr bot eval` share them so a setting can be measured on both.
+func recognitionFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "mllr", Usage: "MLLR transform of the acoustic model to the phone channel: a file from scripts/gen-mllr.sh, or none (default: the embedded asr/phone.mllr)"},
 		&cli.Float64Flag{Name: "garbage-weight", Usage: "weight of the out-of-grammar phone loop (default 1e-12)"},
 		&cli.IntFlag{Name: "background", Usage: "add this many common English words (300 measured best) as an out-of-grammar loop to the closed grammars (main, confirm); 0: off, as in serve"},
 		&cli.Float64Flag{Name: "background-weight", Usage: "weight of each background word (default 1e-24)"},
 		&cli.Float64Flag{Name: "min-confidence", Usage: "reject results whose words explain less than this share of the speech (default 0: off)"},
-		&cli.Float64Flag{Name: "max-acoustic-gap", Usage: "reject results whose words fit the audio worse than this per-frame score gap (default 0: off)"},
-		&cli.StringSliceFlag{Name: "decoder-arg", Usage: "extra decoder argument pair, e.g. --decoder-arg=-beam --decoder-arg=1e-40"},
-		&cli.BoolFlag{Name: "verbose", Usage: "let PocketSphinx log to stderr"},
+		&cli.Float64Flag{Name: "max-acoustic-gap", Usage: "reject results whose words fit the audio worse than this per-frame score gap (default 50; -1: off)"},
 	}
 }
 
-func newSphinxFromFlags(c *cli.Context, log *slog.Logger) (*asr.Sphinx, error) {
-	gs := asr.DefaultGrammars()
-	for _, g := range gs {
+// applyRecognitionFlags sets recognitionFlags on a configuration whose
+// Grammars are already chosen.
+func applyRecognitionFlags(c *cli.Context, cfg *asr.SphinxConfig) {
+	for _, g := range cfg.Grammars {
 		if w := c.Float64("garbage-weight"); w != 0 {
 			g.GarbageWeight = w
 		}
@@ -83,22 +103,27 @@ func newSphinxFromFlags(c *cli.Context, log *slog.Logger) (*asr.Sphinx, error) {
 			g.BackgroundWeight = w
 		}
 	}
+	cfg.MLLR = c.String("mllr")
+	cfg.MinConfidence = c.Float64("min-confidence")
+	cfg.MaxAcousticGap = c.Float64("max-acoustic-gap")
+}
+
+func newSphinxFromFlags(c *cli.Context, log *slog.Logger) (*asr.Sphinx, error) {
 	args := asr.DefaultDecoderArgs
 	if extra := c.StringSlice("decoder-arg"); len(extra) > 0 {
 		args = append(append([]string(nil), args...), extra...)
 	}
-	return asr.NewSphinx(asr.SphinxConfig{
+	cfg := asr.SphinxConfig{
 		ModelDir: c.String("model-dir"),
 		Decoders: c.Int("decoders"),
-		Grammars: gs,
+		Grammars: asr.DefaultGrammars(),
 		FrontEnd: asr.FrontEndConfig{NoiseRMS: c.Float64("noise"), LowCut: c.Float64("noise-lowcut")},
 		Args:     args,
 		Log:      log,
 		Verbose:  c.Bool("verbose"),
-
-		MinConfidence:  c.Float64("min-confidence"),
-		MaxAcousticGap: c.Float64("max-acoustic-gap"),
-	})
+	}
+	applyRecognitionFlags(c, &cfg)
+	return asr.NewSphinx(cfg)
 }
 
 func streamConfigFromFlags(c *cli.Context) asr.StreamConfig {
@@ -208,5 +233,42 @@ func asrLoad(c *cli.Context) error {
 	fmt.Printf("end-of-speech->final  p50 %.1f ms, p95 %.1f ms, max %.1f ms\n", rep.LatencyP50MS, rep.LatencyP95MS, rep.LatencyMaxMS)
 	fmt.Printf("decoder wait          p95 %.1f ms, max %.1f ms; pool %d, %d of %d utterances waited\n", rep.WaitP95MS, rep.WaitMaxMS, st.Size, st.Waited, st.Acquired)
 	fmt.Printf("blocked writes        %d frames\n", rep.LateFrames)
+	return nil
+}
+
+// asrHear renders a WAV through the call's audio path up to the decoder.
+func asrHear(c *cli.Context) error {
+	in, out := c.Args().Get(0), c.Args().Get(1)
+	if in == "" || out == "" || c.NArg() > 2 {
+		return errors.New("asr hear: want IN.wav OUT.wav")
+	}
+	codec, err := media.CodecByName(c.String("codec"))
+	if err != nil {
+		return err
+	}
+	a, err := media.ReadWAVFile(in)
+	if err != nil {
+		return err
+	}
+	fe := asr.NewFrontEnd(asr.FrontEndConfig{NoiseRMS: c.Float64("noise"), LowCut: c.Float64("noise-lowcut")}, 0)
+	pcm := fe.Process(nil, codec.Decode(nil, codec.Encode(nil, a.Mono8k())))
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	w, err := media.NewWAVWriter(f, 2*media.SampleRate, 1)
+	if err == nil {
+		err = w.Write(pcm)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out)
+		return fmt.Errorf("asr hear: %w", err)
+	}
 	return nil
 }

@@ -26,14 +26,14 @@ func botCommand() *cli.Command {
 			Usage: "run scripted calls (DIR/calls.tsv, labelled calm, frustrated or agent) through the bot with the real " +
 				"recognizer and print the frustration detection rate, false escalations and turns to handover",
 			ArgsUsage: "DIR",
-			Flags: []cli.Flag{
+			Flags: append([]cli.Flag{
 				&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
 				&cli.StringFlag{Name: "model-dir", Usage: "PocketSphinx model directory (default: from pkg-config)"},
 				&cli.IntFlag{Name: "concurrency", Value: 1, Usage: "calls run at once (1 gives the same figures every run: each stream's front-end noise is seeded in order)"},
 				&cli.StringSliceFlag{Name: "set", Usage: "a frustration setting, e.g. --set threshold=0.8 --set cue=0.5 (see bot.FrustrationConfig.Set)"},
 				&cli.BoolFlag{Name: "calls", Usage: "list every call's result"},
 				&cli.BoolFlag{Name: "verbose", Usage: "log the bots' turns to stderr"},
-			},
+			}, recognitionFlags()...),
 			Action: botEval,
 		}},
 	}
@@ -53,8 +53,9 @@ func botEval(c *cli.Context) error {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	rec, err := asr.NewSphinx(asr.SphinxConfig{ModelDir: c.String("model-dir"),
-		Grammars: append(asr.DefaultGrammars(), bot.Grammars()...), Log: log})
+	cfg := asr.SphinxConfig{ModelDir: c.String("model-dir"), Grammars: append(asr.DefaultGrammars(), bot.Grammars()...), Log: log}
+	applyRecognitionFlags(c, &cfg)
+	rec, err := asr.NewSphinx(cfg)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,7 @@ func serveCommand() *cli.Command {
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "drain-time", Value: d.DrainTime, Usage: "on SIGTERM, how long calls in progress may go on (new calls get 503) before they hear a goodbye and are hung up; a second signal stops at once", EnvVars: []string{"IVR_DRAIN_TIME"}}),
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "asr", Value: true, Usage: "speech recognition (PocketSphinx); --asr=false for keypad only", EnvVars: []string{"IVR_ASR"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "asr-model-dir", Usage: "PocketSphinx model directory (default: from pkg-config)", EnvVars: []string{"IVR_ASR_MODEL_DIR"}}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "asr-mllr", Usage: "MLLR transform of the acoustic model to the phone channel: a file from scripts/gen-mllr.sh, or none (default: the embedded one)", EnvVars: []string{"IVR_ASR_MLLR"}}),
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "asr-decoders", Usage: "decoder pool size, each ~43 MB (default: from the CPU count)", EnvVars: []string{"IVR_ASR_DECODERS"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "asr-end-silence", Value: 400 * time.Millisecond, Usage: "silence that ends an utterance", EnvVars: []string{"IVR_ASR_END_SILENCE"}}),
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "pin-max-fails", Value: 3, Usage: "wrong PINs in a row that lock an account", EnvVars: []string{"IVR_PIN_MAX_FAILS"}}),
@@ -179,6 +180,7 @@ func runServe(c *cli.Context) error {
 		rec, err := asr.NewSphinx(asr.SphinxConfig{
 			ModelDir: c.String("asr-model-dir"),
 			Decoders: c.Int("asr-decoders"),
+			MLLR:     c.String("asr-mllr"),
 			Grammars: append(asr.DefaultGrammars(), bot.Grammars()...),
 			Args:     asr.DefaultDecoderArgs,
 			Log:      log,
