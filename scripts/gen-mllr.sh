@@ -123,7 +123,7 @@ pass() { # pass N [PREVIOUS]
 	"$st/bw" -hmmdir "$tmp/hmm" -moddeffn "$tmp/hmm/mdef.txt" -ts2cbfn .ptm. -feat 1s_c_d_dd -svspec 0-12/13-25/26-38 \
 		-cmn current -agc none -dictfn "$model/cmudict-en-us.dict" -ctlfn "$tmp/ids" -lsnfn "$tmp/lsn" \
 		-accumdir "$acc" -cepdir "$tmp" -cepext mfc ${2:+-mllrmat "$2"} >"$acc/bw.log" 2>&1 || { tail "$acc/bw.log" >&2; exit 1; }
-	if grep -q -i "error" "$acc/bw.log"; then grep -i error "$acc/bw.log" >&2; exit 1; fi
+	if grep -q -i -E "error|does not match" "$acc/bw.log"; then grep -i -E "error|does not match" "$acc/bw.log" >&2; exit 1; fi
 	echo "gen-mllr: pass $1: $(grep '^overall>' "$acc/bw.log")"
 	"$st/mllr_solve" -meanfn "$tmp/hmm/means" -varfn "$tmp/hmm/variances" -outmllrfn "$tmp/mllr$1" -accumdir "$acc" >"$acc/solve.log" 2>&1 ||
 		{ tail "$acc/solve.log" >&2; exit 1; }
