@@ -114,7 +114,7 @@ for f in Front_Center Front_Left Front_Right Rear_Center Rear_Left Rear_Right Si
 	add "$(echo "$f" | tr 'A-Z' 'a-z' | tr -d _)" "$alsa/$f.wav" "$(echo "$f" | tr 'A-Z_' 'a-z ')"
 done
 echo "gen-mllr: $(wc -l <"$tmp/ids") recordings through the phone path"
-sphinx_fe -argfile "$tmp/hmm/feat.params" -samprate 16000 -c "$tmp/ids" -di "$tmp" -do "$tmp" -ei wav -eo mfc -mswav yes >"$tmp/fe.log" 2>&1 ||
+sphinx_fe -argfile "$tmp/hmm/feat.params" -samprate 16000 -c "$tmp/ids" -di "$tmp" -do "$tmp" -ei wav -eo mfc -mswav yes ${FE_ARGS:-} >"$tmp/fe.log" 2>&1 ||
 	{ tail "$tmp/fe.log" >&2; exit 1; }
 
 pass() { # pass N [PREVIOUS]

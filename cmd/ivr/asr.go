@@ -68,7 +68,6 @@ func asrFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "noise-lowcut", Usage: "high-pass the band-fill noise above this many Hz (default: white noise)"},
 		&cli.DurationFlag{Name: "end-silence", Usage: "end-of-speech silence (default 400ms)"},
 		&cli.DurationFlag{Name: "short-end-silence", Usage: "end-of-speech silence once a complete phrase is heard (default 240ms; -1ns disables)"},
-		&cli.StringSliceFlag{Name: "decoder-arg", Usage: "extra decoder argument pair, e.g. --decoder-arg=-beam --decoder-arg=1e-40"},
 		&cli.BoolFlag{Name: "verbose", Usage: "let PocketSphinx log to stderr"},
 	}, recognitionFlags()...)
 }
@@ -82,6 +81,7 @@ func recognitionFlags() []cli.Flag {
 		&cli.IntFlag{Name: "background", Usage: "add this many common English words (300 measured best) as an out-of-grammar loop to the closed grammars (main, confirm); 0: off, as in serve"},
 		&cli.Float64Flag{Name: "background-weight", Usage: "weight of each background word (default 1e-24)"},
 		&cli.Float64Flag{Name: "min-confidence", Usage: "reject results whose words explain less than this share of the speech (default 0: off)"},
+		&cli.StringSliceFlag{Name: "decoder-arg", Usage: "extra decoder argument pair, e.g. --decoder-arg=-beam --decoder-arg=1e-40"},
 		&cli.Float64Flag{Name: "max-acoustic-gap", Usage: "reject results whose words fit the audio worse than this per-frame score gap (default 50; -1: off)"},
 	}
 }
@@ -103,22 +103,20 @@ func applyRecognitionFlags(c *cli.Context, cfg *asr.SphinxConfig) {
 			g.BackgroundWeight = w
 		}
 	}
+	if extra := c.StringSlice("decoder-arg"); len(extra) > 0 {
+		cfg.Args = append(append([]string(nil), asr.DefaultDecoderArgs...), extra...)
+	}
 	cfg.MLLR = c.String("mllr")
 	cfg.MinConfidence = c.Float64("min-confidence")
 	cfg.MaxAcousticGap = c.Float64("max-acoustic-gap")
 }
 
 func newSphinxFromFlags(c *cli.Context, log *slog.Logger) (*asr.Sphinx, error) {
-	args := asr.DefaultDecoderArgs
-	if extra := c.StringSlice("decoder-arg"); len(extra) > 0 {
-		args = append(append([]string(nil), args...), extra...)
-	}
 	cfg := asr.SphinxConfig{
 		ModelDir: c.String("model-dir"),
 		Decoders: c.Int("decoders"),
 		Grammars: asr.DefaultGrammars(),
 		FrontEnd: asr.FrontEndConfig{NoiseRMS: c.Float64("noise"), LowCut: c.Float64("noise-lowcut")},
-		Args:     args,
 		Log:      log,
 		Verbose:  c.Bool("verbose"),
 	}
