@@ -6,7 +6,7 @@ BIN     := bin/ivr
 RUNARGS ?=
 export CGO_ENABLED := 1
 
-.PHONY: all build run test deps deps-run lint unit fuzz sipp browser bench load prompts corpus clean
+.PHONY: all build run test deps deps-run lint unit fuzz sipp browser bench load prompts corpus mllr clean
 
 all: build
 
@@ -53,6 +53,10 @@ prompts:
 
 corpus:
 	bash scripts/gen-corpus.sh testdata/corpus 3 42
+
+# asr/phone.mllr: needs sphinxtrain sphinxbase-utils pocketsphinx-testdata alsa-utils
+mllr:
+	bash scripts/gen-mllr.sh
 
 clean:
 	rm -rf bin
