@@ -24,52 +24,36 @@ var phoneMLLR string
 // MLLRNone turns the transform off (SphinxConfig.MLLR).
 const MLLRNone = "none"
 
-// mllrFile returns the path of the transform to pass to the decoder as
-// -mllr, or "" for none. The embedded transform is written to a temporary
-// file, which cleanup removes once the decoders have read it. A transform
-// whose streams do not match the model's features is an error.
-func mllrFile(cfg SphinxConfig, hmm string) (path string, cleanup func(), err error) {
-	cleanup = func() {}
+// mllrFile checks the configured transform against the model's features
+// and writes it to a temporary file for the decoders' -mllr, returning ""
+// for none. The caller removes the file once the decoders have read it, so
+// they load exactly the text that was checked. A transform whose streams do
+// not match the model's features is an error.
+func mllrFile(cfg SphinxConfig, hmm string) (string, error) {
 	if cfg.MLLR == MLLRNone {
-		return "", cleanup, nil
+		return "", nil
 	}
-	text, path := phoneMLLR, cfg.MLLR
-	if path != "" {
-		b, err := os.ReadFile(path)
+	text, name := phoneMLLR, mllrName(cfg.MLLR)
+	if cfg.MLLR != "" {
+		b, err := os.ReadFile(cfg.MLLR)
 		if err != nil {
-			return "", cleanup, fmt.Errorf("%w: MLLR transform: %v", ErrModel, err)
+			return "", fmt.Errorf("%w: MLLR transform: %v", ErrModel, err)
 		}
 		text = string(b)
 	}
-	name := mllrName(path)
 	dims, err := mllrDims(text)
 	if err != nil {
-		return "", cleanup, fmt.Errorf("%w: MLLR transform %s: %v", ErrModel, name, err)
+		return "", fmt.Errorf("%w: MLLR transform %s: %v", ErrModel, name, err)
 	}
 	want, err := modelStreams(hmm)
 	if err != nil {
-		return "", cleanup, fmt.Errorf("%w: %v", ErrModel, err)
+		return "", fmt.Errorf("%w: %v", ErrModel, err)
 	}
 	if !slices.Equal(dims, want) {
-		return "", cleanup, fmt.Errorf("%w: MLLR transform %s is for feature streams %v, the model in %s has %v (use --mllr none, or scripts/gen-mllr.sh for this model)",
+		return "", fmt.Errorf("%w: MLLR transform %s is for feature streams %v, the model in %s has %v (use --mllr none, or scripts/gen-mllr.sh for this model)",
 			ErrModel, name, dims, hmm, want)
 	}
-	if path != "" {
-		return path, cleanup, nil
-	}
-	f, err := os.CreateTemp("", "ivr-*.mllr")
-	if err != nil {
-		return "", cleanup, fmt.Errorf("%w: MLLR transform: %v", ErrModel, err)
-	}
-	_, err = f.WriteString(text)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", cleanup, fmt.Errorf("%w: MLLR transform: %v", ErrModel, err)
-	}
-	return f.Name(), func() { os.Remove(f.Name()) }, nil
+	return writeTemp("ivr-*.mllr", text, "MLLR transform")
 }
 
 // mllrDims checks the shape of a transform in SphinxTrain's text format

@@ -32,7 +32,8 @@ func TestAcceptThresholds(t *testing.T) {
 		conf, gap float64
 		want      bool
 	}{
-		{"off", 0, -1, 0.05, 90, true},
+		{"off when zero", 0, 0, 0.05, 90, true},
+		{"off when negative", 0, -1, 0.05, 90, true},
 		{"coverage below floor", 0.4, 0, 0.3, 10, false},
 		{"coverage at floor", 0.4, 0, 0.4, 10, true},
 		{"gap above limit", 0, 44, 1, 44.5, false},

@@ -181,12 +181,12 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 	}
 	defer os.Remove(dict)
 	args := append([]string{"-hmm", hmm, "-dict", dict}, cfg.Args...)
-	mllr, cleanup, err := mllrFile(cfg, hmm)
+	mllr, err := mllrFile(cfg, hmm)
 	if err != nil {
 		return nil, err
 	}
-	defer cleanup()
 	if mllr != "" {
+		defer os.Remove(mllr)
 		args = append(args, "-mllr", mllr)
 	}
 	start := time.Now()
@@ -285,17 +285,23 @@ func writeDict(full string, words, background map[string]bool) (string, error) {
 	for _, p := range garbagePhones {
 		fmt.Fprintf(&b, "%s %s\n", garbageWord(p), p)
 	}
-	tmp, err := os.CreateTemp("", "ivr-asr-*.dict")
+	return writeTemp("ivr-asr-*.dict", b.String(), "dictionary")
+}
+
+// writeTemp writes text to a new temporary file for the decoders to read
+// at start-up and returns its path; what names it in an error.
+func writeTemp(pattern, text, what string) (string, error) {
+	tmp, err := os.CreateTemp("", pattern)
 	if err != nil {
-		return "", fmt.Errorf("%w: dictionary: %v", ErrModel, err)
+		return "", fmt.Errorf("%w: %s: %v", ErrModel, what, err)
 	}
-	_, err = tmp.WriteString(b.String())
+	_, err = tmp.WriteString(text)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return "", fmt.Errorf("%w: dictionary: %v", ErrModel, err)
+		return "", fmt.Errorf("%w: %s: %v", ErrModel, what, err)
 	}
 	return tmp.Name(), nil
 }
