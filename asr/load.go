@@ -14,8 +14,15 @@ import (
 type LoadConfig struct {
 	// Streams is the number of concurrent calls. Default 50.
 	Streams int
-	// Duration is how long every stream is fed, in real time. Default 30 s.
+	// Duration is how long the figures are measured, in real time, once
+	// every stream has started. Default 30 s.
 	Duration time.Duration
+	// Spread staggers the streams' starts evenly over this time, as calls
+	// arrive one after another, so that their utterances do not end in
+	// step. Default DefaultLoadSpread; negative starts them all at once
+	// (the worst case: 50 callers who stop talking in the same 20 ms,
+	// clip after clip, since every stream pauses 1 s between clips).
+	Spread time.Duration
 	// Codec is the G.711 law of the audio. Default media.PCMU.
 	Codec media.Codec
 	// Stream configures each stream.
@@ -26,6 +33,7 @@ type LoadConfig struct {
 type LoadReport struct {
 	Streams      int     `json:"streams"`
 	DurationSec  float64 `json:"duration_s"`
+	SpreadSec    float64 `json:"spread_s"`
 	Utterances   int     `json:"utterances"`
 	Correct      int     `json:"correct"`
 	LateFrames   int     `json:"late_frames"`
@@ -38,9 +46,14 @@ type LoadReport struct {
 	WaitMaxMS    float64 `json:"decoder_wait_max_ms"`
 }
 
+// DefaultLoadSpread is the default LoadConfig.Spread: about one clip and
+// pause of the CI corpus, so that stream starts cover a whole cycle.
+const DefaultLoadSpread = 5 * time.Second
+
 // Load feeds cfg.Streams streams at once, each paced in real time with a
 // ticker, with the corpus clips one after another (each stream starting at
-// a different clip), and measures whether recognition keeps up: the
+// a different clip, the starts spread over cfg.Spread), and measures over
+// cfg.Duration after the last start whether recognition keeps up: the
 // end-of-speech → result latency includes any backlog, so a recogniser that
 // falls behind real time shows it there.
 func Load(ctx context.Context, rec Recognizer, dir string, cfg LoadConfig) (*LoadReport, error) {
@@ -54,6 +67,10 @@ func Load(ctx context.Context, rec Recognizer, dir string, cfg LoadConfig) (*Loa
 	if cfg.Duration <= 0 {
 		cfg.Duration = 30 * time.Second
 	}
+	if cfg.Spread == 0 {
+		cfg.Spread = DefaultLoadSpread
+	}
+	cfg.Spread = max(0, cfg.Spread)
 	if cfg.Codec.Encode == nil {
 		cfg.Codec = media.PCMU
 	}
@@ -67,20 +84,35 @@ func Load(ctx context.Context, rec Recognizer, dir string, cfg LoadConfig) (*Loa
 	}
 	var (
 		mu   sync.Mutex
-		rep  = &LoadReport{Streams: cfg.Streams, DurationSec: cfg.Duration.Seconds()}
+		rep  = &LoadReport{Streams: cfg.Streams, DurationSec: cfg.Duration.Seconds(), SpreadSec: cfg.Spread.Seconds()}
 		lat  []float64
 		wait []float64
 		wg   sync.WaitGroup
 		errc = make(chan error, cfg.Streams)
 	)
-	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	ctx, cancel := context.WithTimeout(ctx, cfg.Spread+cfg.Duration)
 	defer cancel()
-	cpu0 := cpuTime()
+	begin := time.Now()
+	measureFrom := begin.Add(cfg.Spread)
+	cpu0 := make(chan time.Duration, 1)
+	go func() {
+		select {
+		case <-time.After(cfg.Spread):
+		case <-ctx.Done():
+		}
+		cpu0 <- cpuTime()
+	}()
 	for s := range cfg.Streams {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := loadStream(ctx, rec, cfg, clips, audio, s*len(clips)/cfg.Streams)
+			start := begin.Add(cfg.Spread * time.Duration(s) / time.Duration(cfg.Streams))
+			select {
+			case <-time.After(time.Until(start)):
+			case <-ctx.Done():
+				return
+			}
+			r, err := loadStream(ctx, rec, cfg, clips, audio, s*len(clips)/cfg.Streams, measureFrom)
 			if err != nil {
 				errc <- err
 				return
@@ -99,7 +131,7 @@ func Load(ctx context.Context, rec Recognizer, dir string, cfg LoadConfig) (*Loa
 	if err := <-errc; err != nil {
 		return nil, err
 	}
-	cpu := (cpuTime() - cpu0).Seconds()
+	cpu := (cpuTime() - <-cpu0).Seconds()
 	rep.CPUUse = cpu / cfg.Duration.Seconds()
 	rep.RTF = cpu / (cfg.Duration.Seconds() * float64(cfg.Streams))
 	rep.LatencyP50MS = percentile(lat, 50)
@@ -116,7 +148,8 @@ type loadResult struct {
 }
 
 // loadStream is one simulated call: clips in turn, one frame per tick.
-func loadStream(ctx context.Context, rec Recognizer, cfg LoadConfig, clips []CorpusClip, audio [][]int16, first int) (loadResult, error) {
+// Results before measureFrom are not counted.
+func loadStream(ctx context.Context, rec Recognizer, cfg LoadConfig, clips []CorpusClip, audio [][]int16, first int, measureFrom time.Time) (loadResult, error) {
 	var res loadResult
 	sc := cfg.Stream
 	st, err := rec.NewStream(ctx, sc)
@@ -136,6 +169,9 @@ func loadStream(ctx context.Context, rec Recognizer, cfg LoadConfig, clips []Cor
 				default:
 				}
 			case EventFinal, EventNoMatch:
+				if time.Now().Before(measureFrom) {
+					continue
+				}
 				res.utterances++
 				got := e.Intent
 				if e.Type == EventNoMatch {
@@ -183,7 +219,7 @@ func loadStream(ctx context.Context, rec Recognizer, cfg LoadConfig, clips []Cor
 				<-done
 				return res, nil
 			}
-			if time.Since(t0) > frameDur {
+			if time.Since(t0) > frameDur && t0.After(measureFrom) {
 				res.late++
 			}
 		}

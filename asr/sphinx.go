@@ -22,7 +22,8 @@ type SphinxConfig struct {
 	// dictionary "cmudict-en-us.dict". Default: DefaultModelDir().
 	ModelDir string
 	// Decoders is the size of the decoder pool shared by all streams.
-	// Default 4 per CPU: a decoder is held only while someone speaks.
+	// Default DecodersPerCPU per CPU: a decoder is held only while someone
+	// speaks.
 	Decoders int
 	// Grammars are the grammars streams can Listen for. Default
 	// DefaultGrammars().
@@ -36,9 +37,8 @@ type SphinxConfig struct {
 	CMNInit []float32
 	// StreamReserve is how many decoders are kept free for utterances that
 	// found none at speech start and are decoded in one go at the end of
-	// speech. 0 means half the pool (measured best at 50 streams with the
-	// default pool: always streaming with 8 decoders made most utterances
-	// wait for a decoder); negative streams whenever a decoder is free.
+	// speech. 0 means one per CPU (those decodes are CPU-bound: more at
+	// once finish no sooner); negative streams whenever a decoder is free.
 	StreamReserve int
 	// MinConfidence turns a result into a no-match when the grammar's words
 	// explain less than this share of the utterance's speech frames (the
@@ -62,6 +62,16 @@ type SphinxConfig struct {
 	// Verbose lets PocketSphinx write its own log to stderr.
 	Verbose bool
 }
+
+// DecodersPerCPU sizes the default decoder pool. An utterance that finds a
+// decoder at speech start is decoded as it is spoken, and its result is
+// ready a few milliseconds after the end of speech; one that finds none is
+// decoded in one go after it, which takes some 100 ms of CPU and queues
+// behind others. At 50 streams on 2 CPUs (`ivr asr load`), 4 per CPU with
+// half of them reserved for the latter gave end-of-speech → result p50
+// 80–110 / p95 250–390 ms; 12 per CPU, 3–5 / 24–46 ms, for the same CPU
+// (README). Each decoder holds about 30 MB.
+const DecodersPerCPU = 12
 
 // DefaultMaxAcousticGap is the rejection threshold on Event.AcousticGap.
 // Without the phone-channel MLLR it cost too much (44: false accepts 31 ->
@@ -135,7 +145,7 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 		cfg.ModelDir = DefaultModelDir()
 	}
 	if cfg.Decoders <= 0 {
-		cfg.Decoders = 4 * runtime.NumCPU()
+		cfg.Decoders = DecodersPerCPU * runtime.NumCPU()
 	}
 	if cfg.Grammars == nil {
 		cfg.Grammars = DefaultGrammars()
@@ -203,7 +213,7 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 	s.stats.size = cfg.Decoders
 	switch {
 	case cfg.StreamReserve == 0:
-		s.reserve = cfg.Decoders / 2
+		s.reserve = min(cfg.Decoders/2, runtime.NumCPU())
 	case cfg.StreamReserve < 0:
 		s.reserve = 0
 	default:

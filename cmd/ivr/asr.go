@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -40,7 +41,8 @@ func asrCommand() *cli.Command {
 				ArgsUsage: "DIR",
 				Flags: append(asrFlags(),
 					&cli.IntFlag{Name: "streams", Value: 50, Usage: "concurrent streams (calls)"},
-					&cli.DurationFlag{Name: "duration", Value: 30 * time.Second, Usage: "how long each stream runs"},
+					&cli.DurationFlag{Name: "duration", Value: 30 * time.Second, Usage: "how long the figures are measured once every stream has started"},
+					&cli.DurationFlag{Name: "spread", Value: asr.DefaultLoadSpread, Usage: "stagger the streams' starts over this time, as calls arrive (-1ns: all at once, in step)"},
 					&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
 				),
 				Action: asrLoad,
@@ -63,7 +65,8 @@ func asrCommand() *cli.Command {
 func asrFlags() []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "model-dir", Usage: "PocketSphinx model directory holding en-us/ and cmudict-en-us.dict (default: from pkg-config)"},
-		&cli.IntFlag{Name: "decoders", Usage: "decoder pool size (default 4 per CPU)"},
+		&cli.IntFlag{Name: "decoders", Usage: "decoder pool size, each ~30 MB (default 12 per CPU)"},
+		&cli.IntFlag{Name: "stream-reserve", Usage: "decoders kept for utterances decoded at the end of speech (default half the pool; -1: none)"},
 		&cli.Float64Flag{Name: "noise", Usage: "band-fill noise RMS as a fraction of full scale (default 0.003; -1 disables)"},
 		&cli.Float64Flag{Name: "noise-lowcut", Usage: "high-pass the band-fill noise above this many Hz (default: white noise)"},
 		&cli.DurationFlag{Name: "end-silence", Usage: "end-of-speech silence (default 400ms)"},
@@ -111,18 +114,30 @@ func applyRecognitionFlags(c *cli.Context, cfg *asr.SphinxConfig) {
 	cfg.MaxAcousticGap = c.Float64("max-acoustic-gap")
 }
 
-func newSphinxFromFlags(c *cli.Context, log *slog.Logger) (*asr.Sphinx, error) {
+// newSphinxFromFlags opens the recognizer; streams > 0 sizes the default
+// pool for that many streams at once (an evaluation) instead of for a
+// server's load.
+func newSphinxFromFlags(c *cli.Context, log *slog.Logger, streams int) (*asr.Sphinx, error) {
 	cfg := asr.SphinxConfig{
-		ModelDir: c.String("model-dir"),
-		Decoders: c.Int("decoders"),
-		Grammars: asr.DefaultGrammars(),
-		FrontEnd: asr.FrontEndConfig{NoiseRMS: c.Float64("noise"), LowCut: c.Float64("noise-lowcut")},
-		Log:      log,
-		Verbose:  c.Bool("verbose"),
+		ModelDir:      c.String("model-dir"),
+		Decoders:      c.Int("decoders"),
+		StreamReserve: c.Int("stream-reserve"),
+		Grammars:      asr.DefaultGrammars(),
+		FrontEnd:      asr.FrontEndConfig{NoiseRMS: c.Float64("noise"), LowCut: c.Float64("noise-lowcut")},
+		Log:           log,
+		Verbose:       c.Bool("verbose"),
+	}
+	if cfg.Decoders == 0 && streams > 0 {
+		cfg.Decoders = evalDecoders(streams)
 	}
 	applyRecognitionFlags(c, &cfg)
 	return asr.NewSphinx(cfg)
 }
+
+// evalDecoders is the decoder pool of an evaluation that runs streams
+// streams at once: one each and the end-of-speech reserve. (A server's
+// default pool would take seconds to load for nothing.)
+func evalDecoders(streams int) int { return streams + runtime.NumCPU() }
 
 func streamConfigFromFlags(c *cli.Context) asr.StreamConfig {
 	return asr.StreamConfig{
@@ -141,7 +156,7 @@ func asrEval(c *cli.Context) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rec, err := newSphinxFromFlags(c, log)
+	rec, err := newSphinxFromFlags(c, log, max(1, c.Int("concurrency")))
 	if err != nil {
 		return err
 	}
@@ -207,7 +222,7 @@ func asrLoad(c *cli.Context) error {
 		return errors.New("asr load: corpus directory missing")
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rec, err := newSphinxFromFlags(c, log)
+	rec, err := newSphinxFromFlags(c, log, 0)
 	if err != nil {
 		return err
 	}
@@ -216,6 +231,7 @@ func asrLoad(c *cli.Context) error {
 	rep, err := asr.Load(c.Context, rec, dir, asr.LoadConfig{
 		Streams:  c.Int("streams"),
 		Duration: c.Duration("duration"),
+		Spread:   c.Duration("spread"),
 		Stream:   streamConfigFromFlags(c),
 	})
 	if err != nil {
@@ -225,8 +241,8 @@ func asrLoad(c *cli.Context) error {
 		return json.NewEncoder(os.Stdout).Encode(rep)
 	}
 	st := rec.Stats()
-	fmt.Printf("streams               %d for %.0f s, %d utterances, %d correct (%.1f%%)\n", rep.Streams, rep.DurationSec,
-		rep.Utterances, rep.Correct, 100*float64(rep.Correct)/float64(max(1, rep.Utterances)))
+	fmt.Printf("streams               %d (started over %.1f s), measured for %.0f s: %d utterances, %d correct (%.1f%%)\n",
+		rep.Streams, rep.SpreadSec, rep.DurationSec, rep.Utterances, rep.Correct, 100*float64(rep.Correct)/float64(max(1, rep.Utterances)))
 	fmt.Printf("CPU                   %.2f cores, RTF per stream %.4f\n", rep.CPUUse, rep.RTF)
 	fmt.Printf("end-of-speech->final  p50 %.1f ms, p95 %.1f ms, max %.1f ms\n", rep.LatencyP50MS, rep.LatencyP95MS, rep.LatencyMaxMS)
 	fmt.Printf("decoder wait          p95 %.1f ms, max %.1f ms; pool %d, %d of %d utterances waited\n", rep.WaitP95MS, rep.WaitMaxMS, st.Size, st.Waited, st.Acquired)
