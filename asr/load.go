@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,6 +45,9 @@ type LoadReport struct {
 	LatencyMaxMS float64 `json:"latency_max_ms"`
 	WaitP95MS    float64 `json:"decoder_wait_p95_ms"`
 	WaitMaxMS    float64 `json:"decoder_wait_max_ms"`
+	// LatenciesMS are every counted utterance's end-of-speech → result
+	// latency, sorted (scripts/plot-load.py draws them).
+	LatenciesMS []float64 `json:"latencies_ms"`
 }
 
 // DefaultLoadSpread is the default LoadConfig.Spread: about one clip and
@@ -139,6 +143,8 @@ func Load(ctx context.Context, rec Recognizer, dir string, cfg LoadConfig) (*Loa
 	rep.LatencyMaxMS = percentile(lat, 100)
 	rep.WaitP95MS = percentile(wait, 95)
 	rep.WaitMaxMS = percentile(wait, 100)
+	slices.Sort(lat)
+	rep.LatenciesMS = lat
 	return rep, nil
 }
 
