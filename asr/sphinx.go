@@ -67,10 +67,10 @@ type SphinxConfig struct {
 // decoder at speech start is decoded as it is spoken, and its result is
 // ready a few milliseconds after the end of speech; one that finds none is
 // decoded in one go after it, which takes some 100 ms of CPU and queues
-// behind others. At 50 streams on 2 CPUs (`ivr asr load`), 4 per CPU with
-// half of them reserved for the latter gave end-of-speech → result p50
-// 80–110 / p95 250–390 ms; 12 per CPU, 3–5 / 24–46 ms, for the same CPU
-// (README). Each decoder holds about 30 MB.
+// behind others. At 50 streams on 2 CPUs (`ivr asr load`, quiet machine),
+// 4 per CPU with half of them reserved for the latter gave end-of-speech →
+// result p50 84–109 / p95 253–349 ms; 12 per CPU with one per CPU reserved,
+// 2–5 / 16–36 ms, for the same CPU (README). Each decoder holds about 30 MB.
 const DecodersPerCPU = 12
 
 // DefaultMaxAcousticGap is the rejection threshold on Event.AcousticGap.
