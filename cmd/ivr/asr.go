@@ -66,7 +66,7 @@ func asrFlags() []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "model-dir", Usage: "PocketSphinx model directory holding en-us/ and cmudict-en-us.dict (default: from pkg-config)"},
 		&cli.IntFlag{Name: "decoders", Usage: "decoder pool size, each ~30 MB (default 12 per CPU)"},
-		&cli.IntFlag{Name: "stream-reserve", Usage: "decoders kept for utterances decoded at the end of speech (default half the pool; -1: none)"},
+		&cli.IntFlag{Name: "stream-reserve", Usage: "decoders kept for utterances decoded at the end of speech (default one per CPU; -1: none)"},
 		&cli.Float64Flag{Name: "noise", Usage: "band-fill noise RMS as a fraction of full scale (default 0.003; -1 disables)"},
 		&cli.Float64Flag{Name: "noise-lowcut", Usage: "high-pass the band-fill noise above this many Hz (default: white noise)"},
 		&cli.DurationFlag{Name: "end-silence", Usage: "end-of-speech silence (default 400ms)"},
