@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,7 +42,7 @@ func serveCommand() *cli.Command {
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "asr", Value: true, Usage: "speech recognition (PocketSphinx); --asr=false for keypad only", EnvVars: []string{"IVR_ASR"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "asr-model-dir", Usage: "PocketSphinx model directory (default: from pkg-config)", EnvVars: []string{"IVR_ASR_MODEL_DIR"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "asr-mllr", Usage: "MLLR transform of the acoustic model to the phone channel: a file from scripts/gen-mllr.sh, or none (default: the embedded one)", EnvVars: []string{"IVR_ASR_MLLR"}}),
-		altsrc.NewIntFlag(&cli.IntFlag{Name: "asr-decoders", Usage: "decoder pool size, each ~30 MB (default: 12 per CPU)", EnvVars: []string{"IVR_ASR_DECODERS"}}),
+		altsrc.NewIntFlag(&cli.IntFlag{Name: "asr-decoders", Usage: "decoder pool size, each ~30 MB (default: 12 per CPU, at most --max-calls + 1 per CPU)", EnvVars: []string{"IVR_ASR_DECODERS"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "asr-end-silence", Value: 400 * time.Millisecond, Usage: "silence that ends an utterance", EnvVars: []string{"IVR_ASR_END_SILENCE"}}),
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "pin-max-fails", Value: 3, Usage: "wrong PINs in a row that lock an account", EnvVars: []string{"IVR_PIN_MAX_FAILS"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "lock-for", Value: 30 * time.Minute, Usage: "how long a locked account stays locked", EnvVars: []string{"IVR_LOCK_FOR"}}),
@@ -179,7 +180,7 @@ func runServe(c *cli.Context) error {
 	if c.Bool("asr") {
 		rec, err := asr.NewSphinx(asr.SphinxConfig{
 			ModelDir: c.String("asr-model-dir"),
-			Decoders: c.Int("asr-decoders"),
+			Decoders: serveDecoders(c.Int("asr-decoders"), cfg.MaxCalls),
 			MLLR:     c.String("asr-mllr"),
 			Grammars: append(asr.DefaultGrammars(), bot.Grammars()...),
 			Args:     asr.DefaultDecoderArgs,
@@ -330,4 +331,14 @@ func recordingSaver(st *store.SQLite) server.RecordingSaver {
 		}
 		return st.SaveRecording(ctx, r.CallID, r.Start, store.Recording{Path: r.Path, Duration: r.Duration, Paused: paused})
 	}
+}
+
+// serveDecoders is the decoder pool of a server: the flag's, or the
+// recognizer's default but no more than one per call the server takes
+// plus the end-of-speech reserve (a decoder holds about 30 MB).
+func serveDecoders(flag, maxCalls int) int {
+	if flag > 0 {
+		return flag
+	}
+	return min(asr.DecodersPerCPU*runtime.NumCPU(), maxCalls+runtime.NumCPU())
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/supportline/ivr/asr"
 	"github.com/supportline/ivr/bot"
 	"github.com/supportline/ivr/softphone"
 	"github.com/supportline/ivr/store"
@@ -229,4 +231,18 @@ func TestServePaymentCall(t *testing.T) {
 		t.Errorf("the bot did not say %q; it said:\n%s", want, said.String())
 	}
 	serve.stop()
+}
+
+func TestServeDecoders(t *testing.T) {
+	ncpu := runtime.NumCPU()
+	for _, tc := range []struct{ flag, maxCalls, want int }{
+		{0, 500, asr.DecodersPerCPU * ncpu},
+		{0, 3, 3 + ncpu},
+		{5, 3, 5},
+		{40, 500, 40},
+	} {
+		if got := serveDecoders(tc.flag, tc.maxCalls); got != tc.want {
+			t.Errorf("serveDecoders(%d, %d) = %d, want %d", tc.flag, tc.maxCalls, got, tc.want)
+		}
+	}
 }
