@@ -204,7 +204,7 @@ func TestRecordedCardPayment(t *testing.T) {
 	// The test's data dir has random digits in its name: not an entry.
 	raw, _ := json.Marshal(recs)
 	searchDigits(t, "call records", strings.ReplaceAll(string(raw), dir, "DATA"), recordText(recs))
-	checkLog(t, strings.ReplaceAll(log, dir, "DATA"), recs, asSent)
+	checkLog(t, strings.ReplaceAll(log, dir, "DATA"), recs, asSent, confirmations(t, dir))
 }
 
 // waitRecords waits for n ended calls that list their recording (newest
@@ -346,16 +346,7 @@ func checkRecording(t *testing.T, dir string, rec *store.CallRecord, cc callChec
 // checkPayments: two payments with the keyed card's last four, nothing
 // more of it in the store file.
 func checkPayments(t *testing.T, dir string, inbandAsSent bool) bool {
-	st, err := store.Open(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	acct, err := st.AccountByNumber(context.Background(), "10001")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := st.Payments(context.Background(), acct.ID, 10) // newest first
+	ps, err := testPayments(t, dir)
 	want := 1
 	if inbandAsSent {
 		want = 2
@@ -431,7 +422,7 @@ func digitRuns(s string) []string {
 
 // checkLog searches the server's whole debug log. Times, numbers and
 // addresses are not digit entries; every other string value is searched.
-func checkLog(t *testing.T, log string, recs []store.CallRecord, inbandAsSent bool) {
+func checkLog(t *testing.T, log string, recs []store.CallRecord, inbandAsSent bool, confirmed map[string]bool) {
 	t.Helper()
 	var texts []string
 	lines, closed := 0, map[any]int{}
@@ -449,7 +440,7 @@ func checkLog(t *testing.T, log string, recs []store.CallRecord, inbandAsSent bo
 		}
 		for k, v := range m {
 			s, ok := v.(string)
-			if !ok || k == "time" || net.ParseIP(hostOf(s)) != nil || generatedID(k, s) {
+			if !ok || k == "time" || net.ParseIP(hostOf(s)) != nil || generatedID(k, s, confirmed) {
 				continue
 			}
 			texts = append(texts, s)
@@ -517,10 +508,41 @@ func checkMetricLabels(t *testing.T, httpAddr string) {
 
 // generatedID reports whether a log value is a random identifier — a
 // Call-ID, a Via branch or transaction key (RFC 3261's "z9hG4bK" cookie),
-// or the 8 random digits of a payment's confirmation code — whose digits
-// may hold "737" as a run by chance ("z9hG4bK.0h737Eq…" failed a CI run,
-// confirmation "63673780" a local one). The long digit strings are still
-// searched in them with the whole log.
-func generatedID(key, s string) bool {
-	return key == "call_id" || key == "confirmation" || strings.Contains(s, "z9hG4bK")
+// or the 8 random digits the store drew as a payment's confirmation code
+// (one of confirmed, read from the store) — whose digits may hold "737" as
+// a run by chance ("z9hG4bK.0h737Eq…" failed a CI run, confirmation
+// "63673780" a local one). The long digit strings are still searched in
+// them with the whole log.
+func generatedID(key, s string, confirmed map[string]bool) bool {
+	return key == "call_id" || key == "confirmation" && confirmed[s] || strings.Contains(s, "z9hG4bK")
+}
+
+// testPayments reads the test account's payments from the store in dir,
+// newest first.
+func testPayments(t *testing.T, dir string) ([]store.Payment, error) {
+	t.Helper()
+	st, err := store.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	acct, err := st.AccountByNumber(context.Background(), "10001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Payments(context.Background(), acct.ID, 10)
+}
+
+// confirmations are the confirmation codes of the test account's payments.
+func confirmations(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	ps, err := testPayments(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, p := range ps {
+		out[p.Confirmation] = true
+	}
+	return out
 }
