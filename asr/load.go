@@ -98,14 +98,6 @@ func Load(ctx context.Context, rec Recognizer, dir string, cfg LoadConfig) (*Loa
 	defer cancel()
 	begin := time.Now()
 	measureFrom := begin.Add(cfg.Spread)
-	cpu0 := make(chan time.Duration, 1)
-	go func() {
-		select {
-		case <-time.After(cfg.Spread):
-		case <-ctx.Done():
-		}
-		cpu0 <- cpuTime()
-	}()
 	for s := range cfg.Streams {
 		wg.Add(1)
 		go func() {
@@ -130,12 +122,17 @@ func Load(ctx context.Context, rec Recognizer, dir string, cfg LoadConfig) (*Loa
 			wait = append(wait, r.wait...)
 		}()
 	}
+	select {
+	case <-time.After(cfg.Spread):
+	case <-ctx.Done():
+	}
+	cpu0 := cpuTime()
 	wg.Wait()
 	close(errc)
 	if err := <-errc; err != nil {
 		return nil, err
 	}
-	cpu := (cpuTime() - <-cpu0).Seconds()
+	cpu := (cpuTime() - cpu0).Seconds()
 	rep.CPUUse = cpu / cfg.Duration.Seconds()
 	rep.RTF = cpu / (cfg.Duration.Seconds() * float64(cfg.Streams))
 	rep.LatencyP50MS = percentile(lat, 50)

@@ -73,6 +73,12 @@ type SphinxConfig struct {
 // 2–5 / 16–36 ms, for the same CPU (README). Each decoder holds about 30 MB.
 const DecodersPerCPU = 12
 
+// DecodersFor is the pool for at most streams streams talking at once: one
+// decoder each and the end-of-speech reserve, no more than the default pool.
+func DecodersFor(streams int) int {
+	return min(DecodersPerCPU*runtime.NumCPU(), streams+runtime.NumCPU())
+}
+
 // DefaultMaxAcousticGap is the rejection threshold on Event.AcousticGap.
 // Without the phone-channel MLLR it cost too much (44: false accepts 31 ->
 // 12 %, intent accuracy 85 -> 77 %) and was off. With it, words the grammar

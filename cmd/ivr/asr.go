@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -115,8 +114,8 @@ func applyRecognitionFlags(c *cli.Context, cfg *asr.SphinxConfig) {
 }
 
 // newSphinxFromFlags opens the recognizer; streams > 0 sizes the default
-// pool for that many streams at once (an evaluation) instead of for a
-// server's load.
+// pool for that many streams at once (an evaluation: a server's default
+// pool would take seconds to load for nothing).
 func newSphinxFromFlags(c *cli.Context, log *slog.Logger, streams int) (*asr.Sphinx, error) {
 	cfg := asr.SphinxConfig{
 		ModelDir:      c.String("model-dir"),
@@ -128,16 +127,11 @@ func newSphinxFromFlags(c *cli.Context, log *slog.Logger, streams int) (*asr.Sph
 		Verbose:       c.Bool("verbose"),
 	}
 	if cfg.Decoders == 0 && streams > 0 {
-		cfg.Decoders = evalDecoders(streams)
+		cfg.Decoders = asr.DecodersFor(streams)
 	}
 	applyRecognitionFlags(c, &cfg)
 	return asr.NewSphinx(cfg)
 }
-
-// evalDecoders is the decoder pool of an evaluation that runs streams
-// streams at once: one each and the end-of-speech reserve. (A server's
-// default pool would take seconds to load for nothing.)
-func evalDecoders(streams int) int { return streams + runtime.NumCPU() }
 
 func streamConfigFromFlags(c *cli.Context) asr.StreamConfig {
 	return asr.StreamConfig{

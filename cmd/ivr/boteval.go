@@ -54,7 +54,7 @@ func botEval(c *cli.Context) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	cfg := asr.SphinxConfig{ModelDir: c.String("model-dir"), Grammars: append(asr.DefaultGrammars(), bot.Grammars()...), Log: log,
-		Decoders: evalDecoders(max(1, c.Int("concurrency")))}
+		Decoders: asr.DecodersFor(max(1, c.Int("concurrency")))}
 	applyRecognitionFlags(c, &cfg)
 	rec, err := asr.NewSphinx(cfg)
 	if err != nil {

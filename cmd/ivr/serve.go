@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -333,12 +332,11 @@ func recordingSaver(st *store.SQLite) server.RecordingSaver {
 	}
 }
 
-// serveDecoders is the decoder pool of a server: the flag's, or the
-// recognizer's default but no more than one per call the server takes
-// plus the end-of-speech reserve (a decoder holds about 30 MB).
+// serveDecoders is the decoder pool of a server: the flag's, or no more
+// than the calls it takes can use (a decoder holds about 30 MB).
 func serveDecoders(flag, maxCalls int) int {
 	if flag > 0 {
 		return flag
 	}
-	return min(asr.DecodersPerCPU*runtime.NumCPU(), maxCalls+runtime.NumCPU())
+	return asr.DecodersFor(maxCalls)
 }
