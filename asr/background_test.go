@@ -75,7 +75,7 @@ func TestBackgroundDictionary(t *testing.T) {
 	if _, err := os.Stat(full); err != nil {
 		t.Skipf("pocketsphinx-en-us not installed: %v", err)
 	}
-	path, err := writeDict(full, map[string]bool{"yes": true}, map[string]bool{"the": true, "don't": true})
+	path, _, err := writeDict(full, map[string]bool{"yes": true}, map[string]bool{"the": true, "don't": true})
 	if err != nil {
 		t.Fatal(err)
 	}

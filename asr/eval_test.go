@@ -44,4 +44,14 @@ func TestEvalCorpusCI(t *testing.T) {
 	if rep.RTF > 0.1 {
 		t.Errorf("RTF %.4f > 0.1", rep.RTF)
 	}
+	// Every accepted clip reports its best path and how long its words took
+	// per phone, at or above the floor that would have rejected it.
+	for _, r := range rep.Results {
+		if r.GotIntent == IntentNone {
+			continue
+		}
+		if len(r.Words) == 0 || r.PhoneFrame < DefaultMinPhoneFrames {
+			t.Errorf("%s: accepted %q with %d path entries, %.1f frames per phone", r.Path, r.GotIntent, len(r.Words), r.PhoneFrame)
+		}
+	}
 }

@@ -153,6 +153,10 @@ type Event struct {
 	// acoustic score of the recognised words falls short of the best senone
 	// of each frame: higher means the words fit the audio worse.
 	AcousticGap float64
+	// PhoneFrames (EventFinal, EventNoMatch) is how many 10 ms frames the
+	// recognised words take per phone: words squeezed onto speech that
+	// said something else take fewer.
+	PhoneFrames float64
 	// At is the audio time of the event since the stream began.
 	At time.Duration
 	// Latency (EventFinal, EventNoMatch) is the wall time from the write of
@@ -172,4 +176,17 @@ type Event struct {
 	Cues []Cue
 	// Voice is how the utterance was spoken (EventFinal, EventNoMatch).
 	Voice Voice
+	// Words is the best path word by word (EventFinal, EventNoMatch):
+	// grammar words, garbage phones and fillers with their frames and
+	// acoustic scores. It may hold the digits of a PIN or card: never log it.
+	Words []WordScore
+}
+
+// WordScore is one entry of a result's best path.
+type WordScore struct {
+	Word   string `json:"word"`
+	Frames int    `json:"frames"`
+	// Ascr is the acoustic score, in PocketSphinx's log base, relative to
+	// each frame's best senone (0 is a perfect fit, lower is worse).
+	Ascr int32 `json:"ascr"`
 }

@@ -27,13 +27,48 @@ func isWord(w string) bool {
 	return w != "" && w[0] != '<' && w[0] != '[' && !isGarbage(w)
 }
 
+// nullWord is the decoder's name for the empty transitions of the grammar
+// on the best path (one frame, no phones).
+const nullWord = "(NULL)"
+
+// phoneFrames is how many frames the grammar's words on the best path take
+// per phone of their pronunciations: 8 to 12 for words said as the
+// grammar has them, fewer when the decoder squeezes a longer phrase onto
+// other speech, or a short word onto a click. It returns 0 when the path
+// has no words.
+func phoneFrames(segs []segment, phones map[string]int) float64 {
+	var frames, n int
+	for _, s := range segs {
+		if isWord(s.word) && s.word != nullWord {
+			frames += s.frames
+			n += max(1, phones[s.word])
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(frames) / float64(n)
+}
+
 // accept applies the rejection thresholds to a result whose words matched
 // an intent: too little of the speech explained by the grammar's words
-// (the rest went to the garbage loop), or words that fit the audio too
-// poorly, make it a no-match.
-func (s *Sphinx) accept(conf, gap float64) bool {
+// (the rest went to the garbage loop), words that fit the audio too
+// poorly, or words squeezed into too few frames make it a no-match.
+func (s *Sphinx) accept(conf, gap, pf float64) bool {
 	if s.cfg.MinConfidence > 0 && conf < s.cfg.MinConfidence {
 		return false
 	}
+	if s.cfg.MinPhoneFrames > 0 && pf < s.cfg.MinPhoneFrames {
+		return false
+	}
 	return s.cfg.MaxAcousticGap <= 0 || gap <= s.cfg.MaxAcousticGap
+}
+
+// wordScores is the best path as the recognizer reports it.
+func wordScores(segs []segment) []WordScore {
+	out := make([]WordScore, len(segs))
+	for i, s := range segs {
+		out[i] = WordScore{Word: s.word, Frames: s.frames, Ascr: s.ascr}
+	}
+	return out
 }

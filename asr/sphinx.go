@@ -51,6 +51,12 @@ type SphinxConfig struct {
 	// audio worse than this (Event.AcousticGap). 0 means
 	// DefaultMaxAcousticGap; negative disables.
 	MaxAcousticGap float64
+	// MinPhoneFrames turns a result into a no-match when its words take
+	// fewer frames (10 ms) per phone than this on average
+	// (Event.PhoneFrames): out-of-grammar speech forced onto a longer
+	// phrase, or a click heard as "bye", squeezes the words' phones. 0
+	// means DefaultMinPhoneFrames; negative disables.
+	MinPhoneFrames float64
 	// MLLR is the path of a transform of the model's means (SphinxTrain's
 	// mllr_solve format, one class). "" uses the embedded phone-channel
 	// transform (asr/phone.mllr); MLLRNone, none.
@@ -87,6 +93,17 @@ func DecodersFor(streams int) int {
 // 90 -> 88 %, calm callers handed over 24 -> 14 %, frustrated callers handed
 // over within two turns 90 -> 93 %.
 const DefaultMaxAcousticGap = 50
+
+// DefaultMinPhoneFrames is the rejection threshold on Event.PhoneFrames:
+// only squeezes faster than any speech measured (a click or a burst of line
+// noise heard as "bye"). Words said as the grammar has them take 7 to 15
+// frames per phone on the corpus; requests for a person said at 260 words a
+// minute, down to 4.8 (scripts/gen-fast-requests.sh). Higher floors trade
+// better on the corpus (6: false accepts -2 to -8 points for at most -0.5
+// points of intent accuracy) but turn fast requests for a person into
+// no-matches (6: 87.5 -> 55.6 % of them heard), so they are not used
+// (README).
+const DefaultMinPhoneFrames = 4.5
 
 // DefaultDecoderArgs are decoder settings tuned for short phone utterances:
 // live CMN (reset per utterance to SphinxConfig.CMNInit) and a language
@@ -136,8 +153,9 @@ type Sphinx struct {
 	closed   atomic.Bool
 	wg       sync.WaitGroup // streams
 
-	cmnInit []float32 // cepstral mean every utterance starts from
-	reserve int       // decoders kept free for buffered utterances
+	cmnInit []float32      // cepstral mean every utterance starts from
+	reserve int            // decoders kept free for buffered utterances
+	phones  map[string]int // phones of each dictionary entry, for phoneFrames
 }
 
 // utteranceCMN returns the cepstral mean an utterance is decoded with.
@@ -168,6 +186,9 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 	if cfg.MaxAcousticGap == 0 {
 		cfg.MaxAcousticGap = DefaultMaxAcousticGap
 	}
+	if cfg.MinPhoneFrames == 0 {
+		cfg.MinPhoneFrames = DefaultMinPhoneFrames
+	}
 	s := &Sphinx{cfg: cfg, log: cfg.Log, grammars: map[string]*compiledGrammar{}}
 	hmm := filepath.Join(cfg.ModelDir, "en-us")
 	if _, err := os.Stat(filepath.Join(hmm, "mdef")); err != nil {
@@ -191,10 +212,11 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 			background[w] = true
 		}
 	}
-	dict, err := writeDict(filepath.Join(cfg.ModelDir, "cmudict-en-us.dict"), words, background)
+	dict, phones, err := writeDict(filepath.Join(cfg.ModelDir, "cmudict-en-us.dict"), words, background)
 	if err != nil {
 		return nil, err
 	}
+	s.phones = phones
 	defer os.Remove(dict)
 	args := append([]string{"-hmm", hmm, "-dict", dict}, cfg.Args...)
 	mllr, err := mllrFile(cfg, hmm)
@@ -255,19 +277,22 @@ func (s *Sphinx) newDecoder(args []string) (*sphinx, error) {
 // garbage phones) to a temporary file: decoders load in a fraction of the
 // time and memory of the full 130k-word dictionary.
 //
-// Each background word gets its first pronunciation as a bg_ word.
-func writeDict(full string, words, background map[string]bool) (string, error) {
+// Each background word gets its first pronunciation as a bg_ word. It
+// returns the file's path and the number of phones of each entry, as the
+// decoder names it ("to(3)" for the third pronunciation of "to").
+func writeDict(full string, words, background map[string]bool) (string, map[string]int, error) {
 	f, err := os.Open(full)
 	if err != nil {
-		return "", fmt.Errorf("%w: dictionary: %v", ErrModel, err)
+		return "", nil, fmt.Errorf("%w: dictionary: %v", ErrModel, err)
 	}
 	defer f.Close()
 	var b strings.Builder
 	found := map[string]bool{}
+	phones := map[string]int{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		w, _, ok := strings.Cut(line, " ")
+		w, pron, ok := strings.Cut(line, " ")
 		if !ok {
 			continue
 		}
@@ -278,13 +303,14 @@ func writeDict(full string, words, background map[string]bool) (string, error) {
 		if words[base] {
 			found[base] = true
 			b.WriteString(line + "\n")
+			phones[w] = len(strings.Fields(pron))
 		}
 		if background[w] { // first pronunciation only: "w", not "w(2)"
 			b.WriteString(backgroundPrefix + line + "\n")
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("%w: dictionary: %v", ErrModel, err)
+		return "", nil, fmt.Errorf("%w: dictionary: %v", ErrModel, err)
 	}
 	var missing []string
 	for w := range words {
@@ -296,12 +322,13 @@ func writeDict(full string, words, background map[string]bool) (string, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return "", fmt.Errorf("%w: words not in the dictionary: %s", ErrGrammar, strings.Join(missing, " "))
+		return "", nil, fmt.Errorf("%w: words not in the dictionary: %s", ErrGrammar, strings.Join(missing, " "))
 	}
 	for _, p := range garbagePhones {
 		fmt.Fprintf(&b, "%s %s\n", garbageWord(p), p)
 	}
-	return writeTemp("ivr-asr-*.dict", b.String(), "dictionary")
+	path, err := writeTemp("ivr-asr-*.dict", b.String(), "dictionary")
+	return path, phones, err
 }
 
 // writeTemp writes text to a new temporary file for the decoders to read

@@ -376,14 +376,12 @@ func (st *sphinxStream) result() Event {
 	segs := d.segments()
 	conf := confidence(segs)
 	voice := st.voice.voice(len(strings.Fields(words)))
-	if intent == "" {
-		return Event{Type: EventNoMatch, Text: words, Confidence: conf, AcousticGap: acousticGap(segs), Cues: cues, Voice: voice}
+	ev := Event{Type: EventNoMatch, Text: words, Confidence: conf, AcousticGap: acousticGap(segs),
+		PhoneFrames: phoneFrames(segs, st.rec.phones), Cues: cues, Voice: voice, Words: wordScores(segs)}
+	if intent == "" || !st.rec.accept(ev.Confidence, ev.AcousticGap, ev.PhoneFrames) {
+		return ev
 	}
-	gap := acousticGap(segs)
-	if !st.rec.accept(conf, gap) {
-		return Event{Type: EventNoMatch, Text: words, Confidence: conf, AcousticGap: gap, Cues: cues, Voice: voice}
-	}
-	ev := Event{Type: EventFinal, Intent: intent, Text: words, Confidence: conf, AcousticGap: gap, Cues: cues, Voice: voice}
+	ev.Type, ev.Intent = EventFinal, intent
 	switch intent {
 	case IntentDigits:
 		ev.Value, _ = ParseDigits(words)
