@@ -32,8 +32,8 @@ func isWord(w string) bool {
 const nullWord = "(NULL)"
 
 // phoneFrames is how many frames the grammar's words on the best path take
-// per phone of their pronunciations: 8 to 12 for words said as the
-// grammar has them, fewer when the decoder squeezes a longer phrase onto
+// per phone of their pronunciations: 7 to 15 on the corpus for words said
+// as the grammar has them, fewer when the decoder squeezes a longer phrase onto
 // other speech, or a short word onto a click. It returns 0 when the path
 // has no words.
 func phoneFrames(segs []segment, phones map[string]int) float64 {

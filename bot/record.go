@@ -107,7 +107,7 @@ func (b *Bot) noteSpeech(st *step, ev asr.Event, intent string) {
 		text = maskWords(ev.Text)
 	}
 	b.log.Info("bot: heard", "step", st.name, "result", ev.Type.String(), "intent", intent,
-		"text", text, "confidence", ev.Confidence, "acoustic_gap", ev.AcousticGap)
+		"text", text, "confidence", ev.Confidence, "acoustic_gap", ev.AcousticGap, "phone_frames", ev.PhoneFrames)
 	b.noteCaller(answer{intent: intent, input: InputSpeech}, text, ev.Confidence)
 }
 
