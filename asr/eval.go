@@ -80,20 +80,20 @@ type EvalConfig struct {
 
 // ClipResult is what one clip gave.
 type ClipResult struct {
-	Path       string  `json:"path"`
-	Step       string  `json:"step"`
-	Intent     string  `json:"intent"`
-	GotIntent  string  `json:"got_intent"`
-	Text       string  `json:"text"`
-	GotText    string  `json:"got_text"`
-	Value      string  `json:"value,omitempty"`
-	Confidence float64 `json:"confidence"`
-	Gap        float64 `json:"acoustic_gap"`
-	PhoneFrame float64 `json:"phone_frames"`
-	LatencyMS  float64 `json:"latency_ms"`
-	WaitMS     float64 `json:"decoder_wait_ms"`
-	AudioSec   float64 `json:"audio_s"`
-	Error      string  `json:"error,omitempty"`
+	Path        string  `json:"path"`
+	Step        string  `json:"step"`
+	Intent      string  `json:"intent"`
+	GotIntent   string  `json:"got_intent"`
+	Text        string  `json:"text"`
+	GotText     string  `json:"got_text"`
+	Value       string  `json:"value,omitempty"`
+	Confidence  float64 `json:"confidence"`
+	Gap         float64 `json:"acoustic_gap"`
+	PhoneFrames float64 `json:"phone_frames"`
+	LatencyMS   float64 `json:"latency_ms"`
+	WaitMS      float64 `json:"decoder_wait_ms"`
+	AudioSec    float64 `json:"audio_s"`
+	Error       string  `json:"error,omitempty"`
 	// Words is the best path with per-word acoustic scores.
 	Words []WordScore `json:"words,omitempty"`
 }
@@ -252,7 +252,7 @@ func evalClip(ctx context.Context, rec Recognizer, cfg EvalConfig, c CorpusClip,
 	r.AudioSec = float64(n+tail) * frameDur.Seconds()
 	st.Close()
 	if e, ok := <-got; ok {
-		r.GotText, r.Confidence, r.Value, r.Gap, r.PhoneFrame, r.Words = e.Text, e.Confidence, e.Value, e.AcousticGap, e.PhoneFrames, e.Words
+		r.GotText, r.Confidence, r.Value, r.Gap, r.PhoneFrames, r.Words = e.Text, e.Confidence, e.Value, e.AcousticGap, e.PhoneFrames, e.Words
 		r.LatencyMS = float64(e.Latency.Microseconds()) / 1000
 		r.WaitMS = float64(e.DecoderWait.Microseconds()) / 1000
 		switch e.Type {

@@ -50,8 +50,8 @@ func TestEvalCorpusCI(t *testing.T) {
 		if r.GotIntent == IntentNone {
 			continue
 		}
-		if len(r.Words) == 0 || r.PhoneFrame < DefaultMinPhoneFrames {
-			t.Errorf("%s: accepted %q with %d path entries, %.1f frames per phone", r.Path, r.GotIntent, len(r.Words), r.PhoneFrame)
+		if len(r.Words) == 0 || r.PhoneFrames < DefaultMinPhoneFrames {
+			t.Errorf("%s: accepted %q with %d path entries, %.1f frames per phone", r.Path, r.GotIntent, len(r.Words), r.PhoneFrames)
 		}
 	}
 }
