@@ -255,7 +255,8 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 		return nil, fmt.Errorf("%w: CMN init has %d values, the model's features %d", ErrModel, len(s.cmnInit), n)
 	}
 	s.log.Info("asr: pocketsphinx ready", "model", cfg.ModelDir, "mllr", mllrName(cfg.MLLR), "decoders", cfg.Decoders,
-		"grammars", len(s.grammars), "words", len(words), "took", time.Since(start).Round(time.Millisecond))
+		"grammars", len(s.grammars), "words", len(words), "max_acoustic_gap", cfg.MaxAcousticGap,
+		"min_phone_frames", cfg.MinPhoneFrames, "took", time.Since(start).Round(time.Millisecond))
 	return s, nil
 }
 

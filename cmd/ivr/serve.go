@@ -43,6 +43,8 @@ func serveCommand() *cli.Command {
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "asr-mllr", Usage: "MLLR transform of the acoustic model to the phone channel: a file from scripts/gen-mllr.sh, or none (default: the embedded one)", EnvVars: []string{"IVR_ASR_MLLR"}}),
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "asr-decoders", Usage: "decoder pool size, each ~30 MB (default: 12 per CPU, at most --max-calls + 1 per CPU)", EnvVars: []string{"IVR_ASR_DECODERS"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "asr-end-silence", Value: 400 * time.Millisecond, Usage: "silence that ends an utterance", EnvVars: []string{"IVR_ASR_END_SILENCE"}}),
+		altsrc.NewFloat64Flag(&cli.Float64Flag{Name: "asr-max-acoustic-gap", Value: asr.DefaultMaxAcousticGap, Usage: "reject results whose words fit the audio worse than this per-frame score gap: lower rejects more out-of-grammar speech and more real answers (README's trade; -1: off)", EnvVars: []string{"IVR_ASR_MAX_ACOUSTIC_GAP"}}),
+		altsrc.NewFloat64Flag(&cli.Float64Flag{Name: "asr-min-phone-frames", Value: asr.DefaultMinPhoneFrames, Usage: "reject results whose words take fewer 10 ms frames per phone than this: higher rejects more out-of-grammar speech and fast talkers (README; -1: off)", EnvVars: []string{"IVR_ASR_MIN_PHONE_FRAMES"}}),
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "pin-max-fails", Value: 3, Usage: "wrong PINs in a row that lock an account", EnvVars: []string{"IVR_PIN_MAX_FAILS"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "lock-for", Value: 30 * time.Minute, Usage: "how long a locked account stays locked", EnvVars: []string{"IVR_LOCK_FOR"}}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "flow", Value: "bot", Usage: "call flow: bot (the support-line bot) or menu (a short keypad/speech test menu for checking a line)", EnvVars: []string{"IVR_FLOW"}}),
@@ -184,6 +186,9 @@ func runServe(c *cli.Context) error {
 			Grammars: append(asr.DefaultGrammars(), bot.Grammars()...),
 			Args:     asr.DefaultDecoderArgs,
 			Log:      log,
+
+			MaxAcousticGap: c.Float64("asr-max-acoustic-gap"),
+			MinPhoneFrames: c.Float64("asr-min-phone-frames"),
 		})
 		if err != nil {
 			return fmt.Errorf("speech recognition: %w (run with --asr=false for keypad only)", err)
