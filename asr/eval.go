@@ -94,6 +94,8 @@ type ClipResult struct {
 	WaitMS      float64 `json:"decoder_wait_ms"`
 	AudioSec    float64 `json:"audio_s"`
 	Error       string  `json:"error,omitempty"`
+	// Retried says the result came from the wide-beam retry.
+	Retried bool `json:"retried,omitempty"`
 	// Words is the best path with per-word acoustic scores.
 	Words []WordScore `json:"words,omitempty"`
 }
@@ -252,7 +254,7 @@ func evalClip(ctx context.Context, rec Recognizer, cfg EvalConfig, c CorpusClip,
 	r.AudioSec = float64(n+tail) * frameDur.Seconds()
 	st.Close()
 	if e, ok := <-got; ok {
-		r.GotText, r.Confidence, r.Value, r.Gap, r.PhoneFrames, r.Words = e.Text, e.Confidence, e.Value, e.AcousticGap, e.PhoneFrames, e.Words
+		r.GotText, r.Confidence, r.Value, r.Gap, r.PhoneFrames, r.Words, r.Retried = e.Text, e.Confidence, e.Value, e.AcousticGap, e.PhoneFrames, e.Words, e.Retried
 		r.LatencyMS = float64(e.Latency.Microseconds()) / 1000
 		r.WaitMS = float64(e.DecoderWait.Microseconds()) / 1000
 		switch e.Type {

@@ -153,6 +153,10 @@ type Event struct {
 	// acoustic score of the recognised words falls short of the best senone
 	// of each frame: higher means the words fit the audio worse.
 	AcousticGap float64
+	// Retried (EventFinal, EventNoMatch) says the first search found no
+	// path through the grammar and the result is from a second, wide-beam
+	// decode of the same audio (SphinxConfig.RetryDecoders).
+	Retried bool
 	// PhoneFrames (EventFinal, EventNoMatch) is how many 10 ms frames the
 	// recognised words take per phone: words squeezed onto speech that
 	// said something else take fewer.

@@ -1,6 +1,13 @@
 package asr
 
-import "testing"
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
 
 func TestAcousticGap(t *testing.T) {
 	tests := []struct {
@@ -75,5 +82,64 @@ func TestPhoneFrames(t *testing.T) {
 				t.Errorf("phoneFrames = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestRetryAfterSearchFailure decodes a clip whose first search finds no
+// path through the digits grammar (festival's kal voice saying "one two
+// three four"; PocketSphinx: "final result does not match the grammar"):
+// without the retry it is a no-match with no words at all, with it the
+// wide-beam decode hears the digits.
+func TestRetryAfterSearchFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads decoders")
+	}
+	for _, tc := range []struct {
+		name      string
+		retry     int
+		intent    string
+		retried   bool
+		wantWords bool
+	}{
+		{"no retry", -1, IntentNone, false, false},
+		{"retry", 0, IntentDigits, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := os.Stat(filepath.Join(DefaultModelDir(), "en-us", "mdef")); err != nil {
+				t.Skipf("pocketsphinx-en-us not installed: %v", err)
+			}
+			s, err := NewSphinx(SphinxConfig{Decoders: 1, RetryDecoders: tc.retry})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			rep, err := Eval(ctx, s, "../testdata/retry", EvalConfig{Concurrency: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rep.Results[0]
+			t.Logf("%s: %q retried %v, gap %.1f, %.1f frames per phone", r.GotIntent, r.GotText, r.Retried, r.Gap, r.PhoneFrames)
+			if r.GotIntent != tc.intent || r.Retried != tc.retried || (len(r.Words) > 0) != tc.wantWords {
+				t.Errorf("got %s %q, retried %v, %d path entries; want %s, retried %v, words %v",
+					r.GotIntent, r.GotText, r.Retried, len(r.Words), tc.intent, tc.retried, tc.wantWords)
+			}
+			if tc.retried && r.Value != "1234" {
+				t.Errorf("digits %q, want 1234", r.Value)
+			}
+			if got := s.Stats().Retried; got != map[bool]int64{true: 1, false: 0}[tc.retried] {
+				t.Errorf("Stats().Retried = %d", got)
+			}
+		})
+	}
+}
+
+func TestWithoutArgs(t *testing.T) {
+	args := []string{"-hmm", "m", "-beam", "1e-20", "-lw", "4.5", "-wbeam", "1e-10"}
+	got := withoutArgs(args, RetryBeams)
+	want := []string{"-hmm", "m", "-lw", "4.5"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("withoutArgs = %v, want %v", got, want)
 	}
 }

@@ -57,6 +57,12 @@ type SphinxConfig struct {
 	// phrase, or a click heard as "bye", squeezes the words' phones. 0
 	// means DefaultMinPhoneFrames; negative disables.
 	MinPhoneFrames float64
+	// RetryDecoders is the pool of decoders with wide beams that decode an
+	// utterance again when the search found no path through its grammar
+	// at all (PocketSphinx: "final result does not match the grammar"):
+	// the narrow default beams pruned the right path, and a wider search
+	// finds it (README). 0 means one per CPU; negative disables.
+	RetryDecoders int
 	// MLLR is the path of a transform of the model's means (SphinxTrain's
 	// mllr_solve format, one class). "" uses the embedded phone-channel
 	// transform (asr/phone.mllr); MLLRNone, none.
@@ -105,6 +111,12 @@ const DefaultMaxAcousticGap = 50
 // (README).
 const DefaultMinPhoneFrames = 4.5
 
+// RetryBeams are the beams of the retry decoders (SphinxConfig.RetryDecoders):
+// 1e-80 / 1e-60 against PocketSphinx's 1e-48 / 1e-29 for states and words,
+// a few times the CPU of a normal decode, spent only on the few utterances
+// whose search found no path. 1e-60 / 1e-40 rescued fewer of them (README).
+var RetryBeams = []string{"-beam", "1e-80", "-pbeam", "1e-80", "-wbeam", "1e-60"}
+
 // DefaultDecoderArgs are decoder settings tuned for short phone utterances:
 // live CMN (reset per utterance to SphinxConfig.CMNInit) and a language
 // weight of 4.5, measured best on the corpus (README).
@@ -147,6 +159,7 @@ type Sphinx struct {
 	log      *slog.Logger
 	grammars map[string]*compiledGrammar
 	pool     chan *sphinx
+	retry    chan *sphinx // wide-beam decoders for searches that found no path
 	all      []*sphinx
 	seed     atomic.Uint64
 	stats    poolStats
@@ -239,6 +252,22 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 		s.pool <- d
 	}
 	s.stats.size = cfg.Decoders
+	if cfg.RetryDecoders == 0 {
+		cfg.RetryDecoders = runtime.NumCPU()
+	}
+	if cfg.RetryDecoders > 0 {
+		wide := append(withoutArgs(args, RetryBeams), RetryBeams...)
+		s.retry = make(chan *sphinx, cfg.RetryDecoders)
+		for range cfg.RetryDecoders {
+			d, err := s.newDecoder(wide)
+			if err != nil {
+				s.Close()
+				return nil, err
+			}
+			s.all = append(s.all, d)
+			s.retry <- d
+		}
+	}
 	switch {
 	case cfg.StreamReserve == 0:
 		s.reserve = min(cfg.Decoders/2, runtime.NumCPU())
@@ -255,6 +284,7 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 		return nil, fmt.Errorf("%w: CMN init has %d values, the model's features %d", ErrModel, len(s.cmnInit), n)
 	}
 	s.log.Info("asr: pocketsphinx ready", "model", cfg.ModelDir, "mllr", mllrName(cfg.MLLR), "decoders", cfg.Decoders,
+		"retry_decoders", max(0, cfg.RetryDecoders),
 		"grammars", len(s.grammars), "words", len(words), "max_acoustic_gap", cfg.MaxAcousticGap,
 		"min_phone_frames", cfg.MinPhoneFrames, "took", time.Since(start).Round(time.Millisecond))
 	return s, nil
@@ -398,6 +428,45 @@ func (s *Sphinx) release(d *sphinx) {
 	s.pool <- d
 }
 
+// acquireRetry takes a wide-beam decoder, waiting for one if all are busy;
+// nil when there are none.
+func (s *Sphinx) acquireRetry(ctx context.Context) (*sphinx, error) {
+	if s.retry == nil {
+		return nil, nil
+	}
+	select {
+	case d := <-s.retry:
+		s.stats.retried()
+		return d, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// releaseRetry returns a wide-beam decoder to its pool.
+func (s *Sphinx) releaseRetry(d *sphinx) {
+	d.abort()
+	s.retry <- d
+}
+
+// withoutArgs drops from args the pairs whose names are in pairs' even
+// places, so that appending pairs replaces them.
+func withoutArgs(args, pairs []string) []string {
+	drop := map[string]bool{}
+	for i := 0; i < len(pairs); i += 2 {
+		drop[pairs[i]] = true
+	}
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if drop[args[i]] && i+1 < len(args) {
+			i++
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
+}
+
 // Stats reports the decoder pool's use since start.
 func (s *Sphinx) Stats() PoolStats { return s.stats.snapshot(len(s.pool)) }
 
@@ -422,6 +491,9 @@ type PoolStats struct {
 	Acquired, Waited int64
 	// WaitTotal and WaitMax sum up the time spent waiting.
 	WaitTotal, WaitMax time.Duration
+	// Retried counts utterances decoded again with wide beams because the
+	// first search found no path (SphinxConfig.RetryDecoders).
+	Retried int64
 }
 
 type poolStats struct {
@@ -429,6 +501,7 @@ type poolStats struct {
 	size     int
 	acquired int64
 	waited   int64
+	retries  int64
 	total    time.Duration
 	maxWait  time.Duration
 }
@@ -444,10 +517,17 @@ func (p *poolStats) record(w time.Duration) {
 	}
 }
 
+func (p *poolStats) retried() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.retries++
+}
+
 func (p *poolStats) snapshot(free int) PoolStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return PoolStats{Size: p.size, Free: free, Acquired: p.acquired, Waited: p.waited, WaitTotal: p.total, WaitMax: p.maxWait}
+	return PoolStats{Size: p.size, Free: free, Acquired: p.acquired, Waited: p.waited, WaitTotal: p.total, WaitMax: p.maxWait,
+		Retried: p.retries}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

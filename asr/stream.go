@@ -96,6 +96,7 @@ type sphinxStream struct {
 type utterance struct {
 	grammar string
 	pending []int16 // 8 kHz audio buffered while no decoder is free
+	heard   []int16 // 16 kHz audio the decoder got, for a retry
 	start   int     // frame of speech start
 	wait    time.Duration
 	failed  error
@@ -247,7 +248,7 @@ func (st *sphinxStream) pushPreRoll(f *frameIn) {
 // decoder is free beyond the reserve, else buffering until one is (or until
 // the end of speech).
 func (st *sphinxStream) startUtterance(grammar string) {
-	st.utt = utterance{grammar: grammar, start: st.frames, pending: st.utt.pending[:0]}
+	st.utt = utterance{grammar: grammar, start: st.frames, pending: st.utt.pending[:0], heard: st.utt.heard[:0]}
 	st.fe.Reset()
 	st.voice.reset()
 	if grammar == "" {
@@ -296,6 +297,9 @@ func (st *sphinxStream) feed(pcm []int16) {
 }
 
 func (st *sphinxStream) decode16(pcm16 []int16) {
+	if st.rec.retry != nil {
+		st.utt.heard = append(st.utt.heard, pcm16...)
+	}
 	if err := st.dec.process(pcm16); err != nil {
 		st.utt.failed = err
 		return
@@ -369,15 +373,28 @@ func (st *sphinxStream) result() Event {
 	if err != nil {
 		return Event{Type: EventError, Err: err}
 	}
+	segs := d.segments()
+	cg := st.rec.grammars[st.utt.grammar]
+	retried := false
+	if len(segs) == 0 && cg.g.Open && len(st.utt.heard) > 0 {
+		// No path reached the end of a number grammar: a search failure,
+		// not an answer. Their garbage loop is dear (digits must win over
+		// it), so the narrow beams can prune every path that ends; decode
+		// the utterance again with wide beams. In the closed grammars the
+		// cheap garbage loop always offers a path, and a failure there is
+		// speech nothing fits: retrying it turned out-of-grammar sentences
+		// into requests for a person (README).
+		if h, s, ok := st.retry(); ok {
+			hyp, segs, retried = h, s, true
+		}
+	}
 	all, words := cleanHyp(hyp)
 	st.log.Debug("asr: hypothesis", "grammar", st.utt.grammar, "hyp", maskDigits(st.utt.grammar, all))
-	cg := st.rec.grammars[st.utt.grammar]
 	intent, cues := cg.matchCues(all)
-	segs := d.segments()
 	conf := confidence(segs)
 	voice := st.voice.voice(len(strings.Fields(words)))
 	ev := Event{Type: EventNoMatch, Text: words, Confidence: conf, AcousticGap: acousticGap(segs),
-		PhoneFrames: phoneFrames(segs, st.rec.phones), Cues: cues, Voice: voice, Words: wordScores(segs)}
+		PhoneFrames: phoneFrames(segs, st.rec.phones), Cues: cues, Voice: voice, Words: wordScores(segs), Retried: retried}
 	if intent == "" || !st.rec.accept(ev.Confidence, ev.AcousticGap, ev.PhoneFrames) {
 		return ev
 	}
@@ -391,6 +408,34 @@ func (st *sphinxStream) result() Event {
 		}
 	}
 	return ev
+}
+
+// retry decodes the utterance's audio again on a wide-beam decoder and
+// returns its hypothesis and path; ok is false when there is no retry
+// decoder or it failed (the first result stands).
+func (st *sphinxStream) retry() (hyp string, segs []segment, ok bool) {
+	d, err := st.rec.acquireRetry(st.ctx)
+	if d == nil || err != nil {
+		return "", nil, false
+	}
+	defer st.rec.releaseRetry(d)
+	if err := d.start(st.utt.grammar); err != nil {
+		st.log.Warn("asr: retry failed", "grammar", st.utt.grammar, "err", err)
+		return "", nil, false
+	}
+	if mean := st.rec.utteranceCMN(); mean != nil {
+		d.setCMN(mean)
+	}
+	if err := d.process(st.utt.heard); err != nil {
+		st.log.Warn("asr: retry failed", "grammar", st.utt.grammar, "err", err)
+		return "", nil, false
+	}
+	hyp, _, _, _, err = d.end()
+	if err != nil {
+		st.log.Warn("asr: retry failed", "grammar", st.utt.grammar, "err", err)
+		return "", nil, false
+	}
+	return hyp, d.segments(), true
 }
 
 // confidence is the share of non-silence frames the grammar's words take.

@@ -8,7 +8,15 @@
 # OUT_DIR defaults to testdata/corpus (git-ignored); it gets clips/*.wav and
 # corpus.tsv (header "path step intent text", see `ivr asr eval`). The same
 # seed gives the same corpus. Needs espeak-ng and sox.
+#
+# SYNTH=festival speaks the same phrases with festival's voices instead: two
+# diphone voices (kal, ked: concatenated recordings of two American men) and
+# an HTS voice (slt: a statistical model of an American woman), at tempos
+# 0.85-1.15 (sox), the rest as above. A second synthesiser family shows how
+# much of a figure is espeak's. Needs festival, festvox-kallpc16k,
+# festvox-kdlpc16k and festvox-us-slt-hts (scripts/install-deps.sh --voice).
 set -euo pipefail
+synth=${SYNTH:-espeak}
 
 out=${1:-testdata/corpus}
 per=${2:-3}
@@ -17,6 +25,17 @@ RANDOM=${3:-42}
 for t in espeak-ng sox; do
   command -v "$t" >/dev/null || { echo "gen-corpus: $t not found (scripts/install-deps.sh)" >&2; exit 1; }
 done
+fvoices=(voice_kal_diphone voice_ked_diphone voice_cmu_us_slt_arctic_hts)
+if [ "$synth" = festival ]; then
+  command -v text2wave >/dev/null || { echo "gen-corpus: festival not found (apt-get install festival)" >&2; exit 1; }
+  for v in kal_diphone ked_diphone cmu_us_slt_arctic_hts; do
+    [ -n "$(find /usr/share/festival/voices -maxdepth 2 -name "$v" -print -quit)" ] ||
+      { echo "gen-corpus: festival voice $v not found (festvox-kallpc16k, festvox-kdlpc16k, festvox-us-slt-hts)" >&2; exit 1; }
+  done
+elif [ "$synth" != espeak ]; then
+  echo "gen-corpus: SYNTH=$synth: want espeak or festival" >&2
+  exit 1
+fi
 
 mkdir -p "$out/clips"
 tsv="$out/corpus.tsv"
@@ -46,7 +65,17 @@ clip() {
   n=$((n + 1))
   local name
   name=$(printf '%s-%s-%04d.wav' "$step" "$intent" "$n")
-  espeak-ng -v "$accent$variant" -s "$speed" -p "$pitch" -w "$tmp/raw.wav" "$spoken"
+  if [ "$synth" = festival ]; then
+    local fv=${fvoices[RANDOM % ${#fvoices[@]}]}
+    local t=$((85 + RANDOM % 31)) tempo
+    tempo=$(printf '%d.%02d' $((t / 100)) $((t % 100)))
+    printf '%s\n' "$spoken" >"$tmp/t.txt"
+    text2wave -eval "($fv)" "$tmp/t.txt" -o "$tmp/f.wav" >/dev/null 2>&1
+    sox -q "$tmp/f.wav" "$tmp/raw.wav" tempo "$tempo"
+    accent=${fv#voice_} variant="" speed=$tempo pitch=0
+  else
+    espeak-ng -v "$accent$variant" -s "$speed" -p "$pitch" -w "$tmp/raw.wav" "$spoken"
+  fi
   sox -q "$tmp/raw.wav" -r 8000 -c 1 -b 16 "$tmp/s.wav" norm -1 vol "0.$((4 + RANDOM % 5))" pad "$lead" 1.0
   if [ "$noise" = none ]; then
     cp "$tmp/s.wav" "$out/clips/$name"

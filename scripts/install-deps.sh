@@ -4,12 +4,14 @@
 #
 #   scripts/install-deps.sh          runtime + test packages
 #   scripts/install-deps.sh --run    only what `ivr serve` needs at run time
-#   scripts/install-deps.sh --voice  adds the TTS voice used to regenerate prompts
+#   scripts/install-deps.sh --voice  adds festival: the voice used to regenerate
+#                                    prompts, and the voices of
+#                                    `SYNTH=festival scripts/gen-corpus.sh`
 set -euo pipefail
 
 runtime=(libpocketsphinx-dev pocketsphinx-en-us pkg-config gcc)
 testing=(sip-tester espeak-ng sox libsox-fmt-mp3 chromium curl bc)
-voice=(festival festvox-us-slt-hts lame)
+voice=(festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k lame)
 
 want=("${runtime[@]}")
 case "${1:-}" in
