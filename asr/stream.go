@@ -360,9 +360,12 @@ func (st *sphinxStream) result() Event {
 	}
 	d := st.dec
 	st.dec = nil
-	if d != nil {
-		defer st.rec.release(d)
-	}
+	held := d // returned to the pool at the end, or before a retry
+	defer func() {
+		if held != nil {
+			st.rec.release(held)
+		}
+	}()
 	if st.utt.failed != nil {
 		if errors.Is(st.utt.failed, context.Canceled) {
 			return Event{Type: EventNoMatch}
@@ -384,6 +387,8 @@ func (st *sphinxStream) result() Event {
 		// cheap garbage loop always offers a path, and a failure there is
 		// speech nothing fits: retrying it turned out-of-grammar sentences
 		// into requests for a person (README).
+		st.rec.release(held) // its result is read; others may use it meanwhile
+		held = nil
 		if h, s, ok := st.retry(); ok {
 			hyp, segs, retried = h, s, true
 		}
