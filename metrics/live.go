@@ -63,6 +63,8 @@ var (
 		"Utterances that took a decoder from the pool.", nil, nil)
 	descDecoderWaits = prometheus.NewDesc("ivr_asr_decoder_waited_total",
 		"Utterances that found no decoder free and waited.", nil, nil)
+	descDecoderRetries = prometheus.NewDesc("ivr_asr_retried_total",
+		"Utterances of a number grammar whose search found no path, decoded again with wide beams.", nil, nil)
 )
 
 // collectStates sends the call, agent, queue and decoder gauges.
@@ -95,6 +97,7 @@ func collectStates(ch chan<- prometheus.Metric, src Sources, ringing, answered i
 		ch <- prometheus.MustNewConstMetric(descDecoders, prometheus.GaugeValue, float64(p.Size-p.Free), "busy")
 		ch <- prometheus.MustNewConstMetric(descDecoderUses, prometheus.CounterValue, float64(p.Acquired))
 		ch <- prometheus.MustNewConstMetric(descDecoderWaits, prometheus.CounterValue, float64(p.Waited))
+		ch <- prometheus.MustNewConstMetric(descDecoderRetries, prometheus.CounterValue, float64(p.Retried))
 	}
 }
 
@@ -104,7 +107,7 @@ func agentState(s bridge.AgentState) string { return strings.ReplaceAll(s.String
 // describeStates sends the descriptions of collectStates' metrics.
 func describeStates(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCalls, descAgents, descQueueLen, descQueueLongest,
-		descDecoders, descDecoderUses, descDecoderWaits} {
+		descDecoders, descDecoderUses, descDecoderWaits, descDecoderRetries} {
 		ch <- d
 	}
 }

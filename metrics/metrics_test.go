@@ -133,7 +133,7 @@ func TestScrapeStates(t *testing.T) {
 	live[2].st = media.Stats{PacketsReceived: 50, PacketsSent: 60, Lost: -1}
 	q := fakeQueue{Waiting: 1, WithAgent: 1, QueueLength: 1, LongestWait: 12.5,
 		Agents: []bridge.AgentView{{State: bridge.StateOnCall}, {State: bridge.StateAvailable}, {State: bridge.StateAvailable}}}
-	m.Watch(Sources{Calls: live, Queue: q, Decoders: fakePool{Size: 4, Free: 3, Acquired: 9, Waited: 2}})
+	m.Watch(Sources{Calls: live, Queue: q, Decoders: fakePool{Size: 4, Free: 3, Acquired: 9, Waited: 2, Retried: 1}})
 	want := `
 # HELP ivr_calls Calls in progress by state: ringing (not answered yet), bot (answered, with the bot or menu), queued (waiting for an agent), agent (with an agent).
 # TYPE ivr_calls gauge
@@ -160,6 +160,7 @@ ivr_calls{state="ringing"} 1
 		{"ivr_queue_longest_wait_seconds", "", 12.5},
 		{"ivr_asr_decoders", `state="busy"`, 1},
 		{"ivr_asr_decoder_waited_total", "", 2},
+		{"ivr_asr_retried_total", "", 1},
 	}
 	body := scrapeBody(t, m)
 	for _, c := range checks {
