@@ -6,13 +6,13 @@ package asr
 // grammar covers fits its words closely; out-of-grammar speech forced onto
 // grammar words fits them poorly. Silence, fillers and garbage phones are
 // left out. It returns 0 when the path has no words.
-func acousticGap(segs []segment) float64 {
+func acousticGap(segs []WordScore) float64 {
 	var ascr int64
 	var frames int
 	for _, s := range segs {
-		if isWord(s.word) {
-			ascr += int64(s.ascr)
-			frames += s.frames
+		if isWord(s.Word) {
+			ascr += int64(s.Ascr)
+			frames += s.Frames
 		}
 	}
 	if frames == 0 {
@@ -36,12 +36,12 @@ const nullWord = "(NULL)"
 // as the grammar has them, fewer when the decoder squeezes a longer phrase onto
 // other speech, or a short word onto a click. It returns 0 when the path
 // has no words.
-func phoneFrames(segs []segment, phones map[string]int) float64 {
+func phoneFrames(segs []WordScore, phones map[string]int) float64 {
 	var frames, n int
 	for _, s := range segs {
-		if isWord(s.word) && s.word != nullWord {
-			frames += s.frames
-			n += max(1, phones[s.word])
+		if isWord(s.Word) && s.Word != nullWord {
+			frames += s.Frames
+			n += max(1, phones[s.Word])
 		}
 	}
 	if n == 0 {
@@ -62,13 +62,4 @@ func (s *Sphinx) accept(conf, gap, pf float64) bool {
 		return false
 	}
 	return s.cfg.MaxAcousticGap <= 0 || gap <= s.cfg.MaxAcousticGap
-}
-
-// wordScores is the best path as the recognizer reports it.
-func wordScores(segs []segment) []WordScore {
-	out := make([]WordScore, len(segs))
-	for i, s := range segs {
-		out[i] = WordScore{Word: s.word, Frames: s.frames, Ascr: s.ascr}
-	}
-	return out
 }

@@ -12,14 +12,14 @@ import (
 func TestAcousticGap(t *testing.T) {
 	tests := []struct {
 		name string
-		segs []segment
+		segs []WordScore
 		want float64
 	}{
-		{"no words", []segment{{word: "<sil>", frames: 10, ascr: -500}, {word: "ph_ah", frames: 5, ascr: -100}}, 0},
-		{"words only", []segment{{word: "balance", frames: 20, ascr: -600}, {word: "please", frames: 10, ascr: -300}}, 30},
-		{"silence, fillers and garbage left out", []segment{
-			{word: "<s>", frames: 3, ascr: -9000}, {word: "[NOISE]", frames: 4, ascr: -9000},
-			{word: "ph_k", frames: 6, ascr: -9000}, {word: "agent", frames: 25, ascr: -1000},
+		{"no words", []WordScore{{Word: "<sil>", Frames: 10, Ascr: -500}, {Word: "ph_ah", Frames: 5, Ascr: -100}}, 0},
+		{"words only", []WordScore{{Word: "balance", Frames: 20, Ascr: -600}, {Word: "please", Frames: 10, Ascr: -300}}, 30},
+		{"silence, fillers and garbage left out", []WordScore{
+			{Word: "<s>", Frames: 3, Ascr: -9000}, {Word: "[NOISE]", Frames: 4, Ascr: -9000},
+			{Word: "ph_k", Frames: 6, Ascr: -9000}, {Word: "agent", Frames: 25, Ascr: -1000},
 		}, 40},
 	}
 	for _, tc := range tests {
@@ -63,18 +63,18 @@ func TestPhoneFrames(t *testing.T) {
 	phones := map[string]int{"get(2)": 3, "me": 2, "a": 1, "human": 5, "bye": 2}
 	tests := []struct {
 		name string
-		segs []segment
+		segs []WordScore
 		want float64
 	}{
-		{"no words", []segment{{word: "<sil>", frames: 10}, {word: "ph_ah", frames: 5}}, 0},
+		{"no words", []WordScore{{Word: "<sil>", Frames: 10}, {Word: "ph_ah", Frames: 5}}, 0},
 		// "get me a human" at a normal pace: 11 phones in 99 frames.
-		{"pronunciation variants counted", []segment{{word: "get(2)", frames: 18}, {word: "me", frames: 11},
-			{word: "a", frames: 5}, {word: "human", frames: 42}, {word: nullWord, frames: 1}, {word: "<sil>", frames: 20}}, 76.0 / 11},
+		{"pronunciation variants counted", []WordScore{{Word: "get(2)", Frames: 18}, {Word: "me", Frames: 11},
+			{Word: "a", Frames: 5}, {Word: "human", Frames: 42}, {Word: nullWord, Frames: 1}, {Word: "<sil>", Frames: 20}}, 76.0 / 11},
 		// A click heard as "bye" amid garbage phones: the empty transitions
 		// and the garbage do not dilute the squeeze.
-		{"garbage and empty transitions left out", []segment{{word: "ph_k", frames: 12}, {word: nullWord, frames: 1},
-			{word: "bye", frames: 7}, {word: nullWord, frames: 1}}, 3.5},
-		{"a word the table lacks counts one phone", []segment{{word: "zzz", frames: 9}}, 9},
+		{"garbage and empty transitions left out", []WordScore{{Word: "ph_k", Frames: 12}, {Word: nullWord, Frames: 1},
+			{Word: "bye", Frames: 7}, {Word: nullWord, Frames: 1}}, 3.5},
+		{"a word the table lacks counts one phone", []WordScore{{Word: "zzz", Frames: 9}}, 9},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

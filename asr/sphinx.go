@@ -241,15 +241,8 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 		args = append(args, "-mllr", mllr)
 	}
 	start := time.Now()
-	s.pool = make(chan *sphinx, cfg.Decoders)
-	for range cfg.Decoders {
-		d, err := s.newDecoder(args)
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		s.all = append(s.all, d)
-		s.pool <- d
+	if s.pool, err = s.loadDecoders(cfg.Decoders, args); err != nil {
+		return nil, err
 	}
 	s.stats.size = cfg.Decoders
 	if cfg.RetryDecoders == 0 {
@@ -257,15 +250,8 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 	}
 	if cfg.RetryDecoders > 0 {
 		wide := append(withoutArgs(args, RetryBeams), RetryBeams...)
-		s.retry = make(chan *sphinx, cfg.RetryDecoders)
-		for range cfg.RetryDecoders {
-			d, err := s.newDecoder(wide)
-			if err != nil {
-				s.Close()
-				return nil, err
-			}
-			s.all = append(s.all, d)
-			s.retry <- d
+		if s.retry, err = s.loadDecoders(cfg.RetryDecoders, wide); err != nil {
+			return nil, err
 		}
 	}
 	switch {
@@ -288,6 +274,22 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 		"grammars", len(s.grammars), "words", len(words), "max_acoustic_gap", cfg.MaxAcousticGap,
 		"min_phone_frames", cfg.MinPhoneFrames, "took", time.Since(start).Round(time.Millisecond))
 	return s, nil
+}
+
+// loadDecoders creates n decoders with args as a pool. On an error it
+// closes the recognizer.
+func (s *Sphinx) loadDecoders(n int, args []string) (chan *sphinx, error) {
+	pool := make(chan *sphinx, n)
+	for range n {
+		d, err := s.newDecoder(args)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.all = append(s.all, d)
+		pool <- d
+	}
+	return pool, nil
 }
 
 func (s *Sphinx) newDecoder(args []string) (*sphinx, error) {
@@ -428,12 +430,9 @@ func (s *Sphinx) release(d *sphinx) {
 	s.pool <- d
 }
 
-// acquireRetry takes a wide-beam decoder, waiting for one if all are busy;
-// nil when there are none.
+// acquireRetry takes a wide-beam decoder, waiting for one if all are busy.
+// Only streams that keep their audio for a retry call it: the pool exists.
 func (s *Sphinx) acquireRetry(ctx context.Context) (*sphinx, error) {
-	if s.retry == nil {
-		return nil, nil
-	}
 	select {
 	case d := <-s.retry:
 		s.stats.retried()

@@ -170,22 +170,15 @@ func (s *sphinx) free() {
 	}
 }
 
-// segment is one word of the best path with its frame span.
-type segment struct {
-	word   string
-	frames int
-	ascr   int32 // acoustic score (log base, relative to each frame's best senone)
-}
-
 // segments lists the words of the best path after end.
-func (s *sphinx) segments() []segment {
-	var out []segment
+func (s *sphinx) segments() []WordScore {
+	var out []WordScore
 	for it := C.ps_seg_iter(s.ps); it != nil; it = C.ps_seg_next(it) {
 		var sf, ef C.int
 		var ascr, lscr, lback C.int32
 		C.ps_seg_frames(it, &sf, &ef)
 		C.ps_seg_prob(it, &ascr, &lscr, &lback)
-		out = append(out, segment{word: C.GoString(C.ps_seg_word(it)), frames: int(ef-sf) + 1, ascr: int32(ascr)})
+		out = append(out, WordScore{Word: C.GoString(C.ps_seg_word(it)), Frames: int(ef-sf) + 1, Ascr: int32(ascr)})
 	}
 	return out
 }

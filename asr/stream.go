@@ -96,7 +96,8 @@ type sphinxStream struct {
 type utterance struct {
 	grammar string
 	pending []int16 // 8 kHz audio buffered while no decoder is free
-	heard   []int16 // 16 kHz audio the decoder got, for a retry
+	heard   []int16 // 16 kHz audio the decoder got, when a retry may need it
+	keep    bool    // keep heard: a number grammar, with retry decoders
 	start   int     // frame of speech start
 	wait    time.Duration
 	failed  error
@@ -249,6 +250,9 @@ func (st *sphinxStream) pushPreRoll(f *frameIn) {
 // the end of speech).
 func (st *sphinxStream) startUtterance(grammar string) {
 	st.utt = utterance{grammar: grammar, start: st.frames, pending: st.utt.pending[:0], heard: st.utt.heard[:0]}
+	if cg, ok := st.rec.grammars[grammar]; ok {
+		st.utt.keep = st.rec.retry != nil && cg.g.Open
+	}
 	st.fe.Reset()
 	st.voice.reset()
 	if grammar == "" {
@@ -297,7 +301,7 @@ func (st *sphinxStream) feed(pcm []int16) {
 }
 
 func (st *sphinxStream) decode16(pcm16 []int16) {
-	if st.rec.retry != nil {
+	if st.utt.keep {
 		st.utt.heard = append(st.utt.heard, pcm16...)
 	}
 	if err := st.dec.process(pcm16); err != nil {
@@ -379,7 +383,7 @@ func (st *sphinxStream) result() Event {
 	segs := d.segments()
 	cg := st.rec.grammars[st.utt.grammar]
 	retried := false
-	if len(segs) == 0 && cg.g.Open && len(st.utt.heard) > 0 {
+	if len(segs) == 0 && st.utt.keep && len(st.utt.heard) > 0 {
 		// No path reached the end of a number grammar: a search failure,
 		// not an answer. Their garbage loop is dear (digits must win over
 		// it), so the narrow beams can prune every path that ends; decode
@@ -399,7 +403,7 @@ func (st *sphinxStream) result() Event {
 	conf := confidence(segs)
 	voice := st.voice.voice(len(strings.Fields(words)))
 	ev := Event{Type: EventNoMatch, Text: words, Confidence: conf, AcousticGap: acousticGap(segs),
-		PhoneFrames: phoneFrames(segs, st.rec.phones), Cues: cues, Voice: voice, Words: wordScores(segs), Retried: retried}
+		PhoneFrames: phoneFrames(segs, st.rec.phones), Cues: cues, Voice: voice, Words: segs, Retried: retried}
 	if intent == "" || !st.rec.accept(ev.Confidence, ev.AcousticGap, ev.PhoneFrames) {
 		return ev
 	}
@@ -416,26 +420,24 @@ func (st *sphinxStream) result() Event {
 }
 
 // retry decodes the utterance's audio again on a wide-beam decoder and
-// returns its hypothesis and path; ok is false when there is no retry
-// decoder or it failed (the first result stands).
-func (st *sphinxStream) retry() (hyp string, segs []segment, ok bool) {
+// returns its hypothesis and path; ok is false when the call ended or the
+// decode failed (the first result stands).
+func (st *sphinxStream) retry() (hyp string, segs []WordScore, ok bool) {
 	d, err := st.rec.acquireRetry(st.ctx)
-	if d == nil || err != nil {
-		return "", nil, false
+	if err != nil {
+		return "", nil, false // the call ended
 	}
 	defer st.rec.releaseRetry(d)
-	if err := d.start(st.utt.grammar); err != nil {
-		st.log.Warn("asr: retry failed", "grammar", st.utt.grammar, "err", err)
-		return "", nil, false
+	err = d.start(st.utt.grammar)
+	if err == nil {
+		if mean := st.rec.utteranceCMN(); mean != nil {
+			d.setCMN(mean)
+		}
+		err = d.process(st.utt.heard)
 	}
-	if mean := st.rec.utteranceCMN(); mean != nil {
-		d.setCMN(mean)
+	if err == nil {
+		hyp, _, _, _, err = d.end()
 	}
-	if err := d.process(st.utt.heard); err != nil {
-		st.log.Warn("asr: retry failed", "grammar", st.utt.grammar, "err", err)
-		return "", nil, false
-	}
-	hyp, _, _, _, err = d.end()
 	if err != nil {
 		st.log.Warn("asr: retry failed", "grammar", st.utt.grammar, "err", err)
 		return "", nil, false
@@ -444,15 +446,15 @@ func (st *sphinxStream) retry() (hyp string, segs []segment, ok bool) {
 }
 
 // confidence is the share of non-silence frames the grammar's words take.
-func confidence(segs []segment) float64 {
+func confidence(segs []WordScore) float64 {
 	var word, garbage int
 	for _, s := range segs {
 		switch {
-		case len(s.word) > 0 && (s.word[0] == '<' || s.word[0] == '['):
-		case isGarbage(s.word):
-			garbage += s.frames
+		case len(s.Word) > 0 && (s.Word[0] == '<' || s.Word[0] == '['):
+		case isGarbage(s.Word):
+			garbage += s.Frames
 		default:
-			word += s.frames
+			word += s.Frames
 		}
 	}
 	if word+garbage == 0 {

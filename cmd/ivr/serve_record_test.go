@@ -346,7 +346,7 @@ func checkRecording(t *testing.T, dir string, rec *store.CallRecord, cc callChec
 // checkPayments: two payments with the keyed card's last four, nothing
 // more of it in the store file.
 func checkPayments(t *testing.T, dir string, inbandAsSent bool) bool {
-	ps, err := testPayments(t, dir)
+	_, ps, err := testAccount(t, dir)
 	want := 1
 	if inbandAsSent {
 		want = 2
@@ -517,9 +517,9 @@ func generatedID(key, s string, confirmed map[string]bool) bool {
 	return key == "call_id" || key == "confirmation" && confirmed[s] || strings.Contains(s, "z9hG4bK")
 }
 
-// testPayments reads the test account's payments from the store in dir,
-// newest first.
-func testPayments(t *testing.T, dir string) ([]store.Payment, error) {
+// testAccount reads the test account (10001) and its payments, newest
+// first, from the store in dir.
+func testAccount(t *testing.T, dir string) (*store.Account, []store.Payment, error) {
 	t.Helper()
 	st, err := store.Open(context.Background(), dir)
 	if err != nil {
@@ -530,13 +530,14 @@ func testPayments(t *testing.T, dir string) ([]store.Payment, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st.Payments(context.Background(), acct.ID, 10)
+	ps, err := st.Payments(context.Background(), acct.ID, 10)
+	return acct, ps, err
 }
 
 // confirmations are the confirmation codes of the test account's payments.
 func confirmations(t *testing.T, dir string) map[string]bool {
 	t.Helper()
-	ps, err := testPayments(t, dir)
+	_, ps, err := testAccount(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

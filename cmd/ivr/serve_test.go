@@ -201,16 +201,7 @@ func TestServePaymentCall(t *testing.T) {
 		}
 	}
 
-	st, err := store.Open(context.Background(), dir) // while serve runs
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	acct, err := st.AccountByNumber(context.Background(), "10001")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := st.Payments(context.Background(), acct.ID, 10)
+	acct, ps, err := testAccount(t, dir) // while serve runs
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("payments %+v, %v; want 1", ps, err)
 	}
