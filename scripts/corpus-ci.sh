@@ -10,6 +10,6 @@ scripts/gen-corpus.sh "$tmp" 1 7 >/dev/null
 rm -rf "$out" && mkdir -p "$out/clips"
 cp "$tmp/corpus.tsv" "$out/corpus.tsv"
 for f in "$tmp"/clips/*.wav; do
-  sox -q "$f" -e u-law -b 8 "$out/clips/$(basename "$f")"
+  sox -R -q "$f" -e u-law -b 8 "$out/clips/$(basename "$f")"
 done
 echo "corpus-ci: $(($(wc -l <"$out/corpus.tsv") - 1)) clips in $out ($(du -sh "$out" | cut -f1))"

@@ -7,7 +7,11 @@
 #
 # OUT_DIR defaults to testdata/corpus (git-ignored); it gets clips/*.wav and
 # corpus.tsv (header "path step intent text", see `ivr asr eval`). The same
-# seed gives the same corpus. Needs espeak-ng and sox.
+# seed gives the same corpus, byte for byte: every random choice is drawn
+# from bash's $RANDOM in this shell (a command substitution would reseed it),
+# sox runs with -R (its dither is otherwise random), and the line noise is
+# cut from buffers it makes with that fixed seed.
+# Needs espeak-ng and sox.
 #
 # SYNTH=festival speaks the same phrases with festival's voices instead: two
 # diphone voices (kal, ked: concatenated recordings of two American men) and
@@ -46,6 +50,17 @@ printf 'path\tvoice\tspeed\tpitch\tnoise\tnoise_level\n' >"$meta"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# sox seeds its noise generators afresh on every run, and with -R gives every
+# run the same sequence: one minute of each noise, made once with -R, and each
+# clip's noise cut from it at an offset drawn from the seed.
+for nz in whitenoise pinknoise brownnoise; do
+  sox -R -q -n -r 8000 -c 1 -b 16 "$tmp/$nz.wav" synth 60 "$nz"
+done
+# noise KIND SECONDS VOLUME OUT: a stretch of the corpus' noise.
+noise() {
+  sox -R -q "$tmp/$1.wav" "$4" trim "$((RANDOM % 40)).$((RANDOM % 100))" "$2" vol "$3"
+}
+
 accents=(en-us en-us en-us en-us-nyc en en-gb-x-rp en-029 en-gb-scotland)
 variants=("" +m1 +m2 +m3 +m4 +m5 +m7 +f1 +f2 +f3 +f4 +f5 +klatt)
 noises=(none none whitenoise pinknoise pinknoise brownnoise)
@@ -59,33 +74,31 @@ clip() {
   local variant=${variants[RANDOM % ${#variants[@]}]}
   local speed=$((130 + RANDOM % 60)) pitch=$((30 + RANDOM % 40))
   local noise=${noises[RANDOM % ${#noises[@]}]}
-  local vol=$(printf '0.%03d' $((3 + RANDOM % 15)))    # speech peak level
-  local nvol=$(printf '0.%04d' $((5 + RANDOM % 60)))  # noise level
-  local lead=$(printf '0.%d' $((3 + RANDOM % 6)))
+  local nvol lead name
+  printf -v nvol '0.%04d' $((5 + RANDOM % 60)) # noise level
+  printf -v lead '0.%d' $((3 + RANDOM % 6))
   n=$((n + 1))
-  local name
-  name=$(printf '%s-%s-%04d.wav' "$step" "$intent" "$n")
+  printf -v name '%s-%s-%04d.wav' "$step" "$intent" "$n"
   if [ "$synth" = festival ]; then
     local fv=${fvoices[RANDOM % ${#fvoices[@]}]}
     local t=$((85 + RANDOM % 31)) tempo
-    tempo=$(printf '%d.%02d' $((t / 100)) $((t % 100)))
+    printf -v tempo '%d.%02d' $((t / 100)) $((t % 100))
     printf '%s\n' "$spoken" >"$tmp/t.txt"
     text2wave -eval "($fv)" "$tmp/t.txt" -o "$tmp/f.wav" >/dev/null 2>&1
-    sox -q "$tmp/f.wav" "$tmp/raw.wav" tempo "$tempo"
+    sox -R -q "$tmp/f.wav" "$tmp/raw.wav" tempo "$tempo"
     accent=${fv#voice_} variant="" speed=$tempo pitch=0
   else
     espeak-ng -v "$accent$variant" -s "$speed" -p "$pitch" -w "$tmp/raw.wav" "$spoken"
   fi
-  sox -q "$tmp/raw.wav" -r 8000 -c 1 -b 16 "$tmp/s.wav" norm -1 vol "0.$((4 + RANDOM % 5))" pad "$lead" 1.0
+  sox -R -q "$tmp/raw.wav" -r 8000 -c 1 -b 16 "$tmp/s.wav" norm -1 vol "0.$((4 + RANDOM % 5))" pad "$lead" 1.0
   if [ "$noise" = none ]; then
     cp "$tmp/s.wav" "$out/clips/$name"
   else
     local dur
     dur=$(soxi -D "$tmp/s.wav")
-    sox -q -n -r 8000 -c 1 -b 16 "$tmp/n.wav" synth "$dur" "$noise" vol "$nvol"
-    sox -q -m "$tmp/s.wav" "$tmp/n.wav" -b 16 "$out/clips/$name"
+    noise "$noise" "$dur" "$nvol" "$tmp/n.wav"
+    sox -R -q -m "$tmp/s.wav" "$tmp/n.wav" -b 16 "$out/clips/$name"
   fi
-  : "$vol"
   printf 'clips/%s\t%s\t%s\t%s\n' "$name" "$step" "$intent" "$text" >>"$tsv"
   printf 'clips/%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$accent$variant" "$speed" "$pitch" "$noise" "$nvol" >>"$meta"
 }
@@ -132,11 +145,11 @@ phrases confirm none "umm" "i don't know" "what was the question" "maybe later"
 # A cough-like noise burst and a door slam: no speech at all.
 for ((i = 0; i < per * 3; i++)); do
   n=$((n + 1))
-  name=$(printf 'main-none-%04d.wav' "$n")
-  sox -q -n -r 8000 -c 1 -b 16 "$tmp/c.wav" synth 0.$((25 + RANDOM % 30)) brownnoise vol 0.$((3 + RANDOM % 5)) \
-    fade q 0.02 0 0.15 pad 0.5 1.0
-  sox -q -n -r 8000 -c 1 -b 16 "$tmp/n.wav" synth "$(soxi -D "$tmp/c.wav")" pinknoise vol 0.00$((2 + RANDOM % 5))
-  sox -q -m "$tmp/c.wav" "$tmp/n.wav" -b 16 "$out/clips/$name"
+  printf -v name 'main-none-%04d.wav' "$n"
+  noise brownnoise 0.$((25 + RANDOM % 30)) 0.$((3 + RANDOM % 5)) "$tmp/b.wav"
+  sox -R -q "$tmp/b.wav" "$tmp/c.wav" fade q 0.02 0 0.15 pad 0.5 1.0
+  noise pinknoise "$(soxi -D "$tmp/c.wav")" 0.00$((2 + RANDOM % 5)) "$tmp/n.wav"
+  sox -R -q -m "$tmp/c.wav" "$tmp/n.wav" -b 16 "$out/clips/$name"
   printf 'clips/%s\tmain\tnone\t\n' "$name" >>"$tsv"
 done
 

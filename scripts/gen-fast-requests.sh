@@ -27,8 +27,8 @@ for speed in 200 230 260; do
       i=$((i + 1))
       name=$(printf 'clips/fast-%03d.wav' "$i")
       espeak-ng -v "$voice" -s "$speed" -w "$tmp/raw.wav" "$p"
-      sox -q "$tmp/raw.wav" -r 8000 -c 1 -b 16 "$tmp/s.wav" norm -1 vol 0.4 pad 0.2 0.3
-      sox -q "$tmp/s.wav" -e u-law -b 8 "$out/$name"
+      sox -R -q "$tmp/raw.wav" -r 8000 -c 1 -b 16 "$tmp/s.wav" norm -1 vol 0.4 pad 0.2 0.3
+      sox -R -q "$tmp/s.wav" -e u-law -b 8 "$out/$name"
       printf '%s\tmain\tagent\t%s\n' "$name" "$p" >>"$out/corpus.tsv"
     done
   done

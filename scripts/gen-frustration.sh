@@ -10,7 +10,8 @@
 # them out (the CI slice: TestExplicitRequestEveryStep covers them).
 # OUT_DIR defaults to testdata/frustration (git-ignored); it gets clips/*.wav
 # and calls.tsv (header "call label turn kind payload flags", see
-# bot.ReadScripts). The same seed gives the same calls. Needs espeak-ng and sox.
+# bot.ReadScripts). The same seed gives the same calls, byte for byte; what
+# each clip says is in texts.tsv. Needs espeak-ng and sox.
 #
 # Every call starts with the PIN on the keypad (the account is found by
 # caller ID). Then:
@@ -40,8 +41,16 @@ mkdir -p "$out/clips"
 rm -f "$out"/clips/*.wav
 tsv="$out/calls.tsv"
 printf 'call\tlabel\tturn\tkind\tpayload\tflags\n' >"$tsv"
+# What each clip says, for reading results (ivr bot eval does not use it).
+texts="$out/texts.tsv"
+printf 'path\ttext\n' >"$texts"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# sox runs with -R: it seeds its noise and dither afresh on every run
+# otherwise. With -R every run gets the same noise, so one minute of it is
+# made once and each clip's noise cut from it at an offset drawn from the seed.
+sox -R -q -n -r 8000 -c 1 -b 16 "$tmp/pink.wav" synth 60 pinknoise
 
 accents=(en-us en-us en-us en-us-nyc en en-gb-x-rp en-029)
 variants=("" +m1 +m2 +m3 +m4 +m7 +f1 +f2 +f4 +klatt)
@@ -71,7 +80,7 @@ accent="" variant="" speed=0 pitch=0 vol=0
 newcall() { # newcall LABEL
   label=$1
   n=$((n + 1))
-  call=$(printf '%s-%03d' "$label" "$n")
+  printf -v call '%s-%03d' "$label" "$n"
   turn=0
   accent=${accents[RANDOM % ${#accents[@]}]}
   variant=${variants[RANDOM % ${#variants[@]}]}
@@ -98,15 +107,19 @@ say() {
   fi
   [ "$v" -gt 95 ] && v=95
   local name
-  name=$(printf '%s-%02d.wav' "$call" "$((turn + 1))")
+  printf -v name '%s-%02d.wav' "$call" "$((turn + 1))"
   espeak-ng -v "$accent$variant" -s "$s" -p "$p" -a "$a" -w "$tmp/raw.wav" "$text"
-  sox -q "$tmp/raw.wav" -r 8000 -c 1 -b 16 "$tmp/s.wav" norm -1 vol "0.$(printf '%02d' "$v")" pad 0.2 0.3
-  sox -q -n -r 8000 -c 1 -b 16 "$tmp/n.wav" synth "$(soxi -D "$tmp/s.wav")" pinknoise vol 0.002
-  sox -q -m "$tmp/s.wav" "$tmp/n.wav" -e u-law -b 8 "$out/clips/$name"
+  sox -R -q "$tmp/raw.wav" -r 8000 -c 1 -b 16 "$tmp/s.wav" norm -1 vol "0.$(printf '%02d' "$v")" pad 0.2 0.3
+  sox -R -q "$tmp/pink.wav" "$tmp/n.wav" trim "$((RANDOM % 40)).$((RANDOM % 100))" "$(soxi -D "$tmp/s.wav")" vol 0.002
+  sox -R -q -m "$tmp/s.wav" "$tmp/n.wav" -e u-law -b 8 "$out/clips/$name"
   row speech "clips/$name" "$flags"
+  printf 'clips/%s\t%s\n' "$name" "$text" >>"$texts"
 }
 
-pick() { local -n arr=$1; echo "${arr[RANDOM % ${#arr[@]}]}"; }
+# pick ARRAY: one of its entries in $picked. (Not echoed for a command
+# substitution: bash reseeds $RANDOM in a subshell, and the set would no
+# longer be the same for the same seed.)
+pick() { local -n arr=$1; picked=${arr[RANDOM % ${#arr[@]}]}; }
 
 calm_call() {
   newcall calm
@@ -121,7 +134,8 @@ calm_call() {
   done
   for ((i = 0; i < k; i++)); do
     if [ "$i" -eq $((miss + 1)) ]; then
-      say "$(pick oog)" -
+      pick oog
+      say "$picked" -
     elif [ "$i" -eq 0 ] && [ $((RANDOM % 4)) -eq 0 ]; then
       say "i want to make a payment" -
       say "next installment" -
@@ -130,36 +144,50 @@ calm_call() {
       say "${reqs[i]}" -
     fi
   done
-  say "$(pick goodbyes)" -
+  pick goodbyes
+  say "$picked" -
 }
 
 frustrated_call() {
   newcall frustrated
   local req1 req2 k i flags
-  req1=$(pick requests)
-  req2=$(pick requests)
+  pick requests
+  req1=$picked
+  pick requests
+  req2=$picked
   say "$req1" -
   say "$req2" -
   k=$((2 + RANDOM % 2))
   for ((i = 0; i < k; i++)); do
     flags=frustrated
     [ $((RANDOM % 3)) -eq 0 ] && flags=frustrated,barge
-    case $((RANDOM % 4)) in
-      0) say "$(pick angry)" "$flags" angry ;;
-      1) say "$(pick angry), $req2" "$flags" angry ;;
-      2) say "$(pick angry), $(pick requests)" "$flags" angry ;;
-      3) say "$req2, $(pick angry)" "$flags" angry ;;
+    local form=$((RANDOM % 4)) angry_words
+    pick angry
+    angry_words=$picked
+    case $form in
+      0) say "$angry_words" "$flags" angry ;;
+      1) say "$angry_words, $req2" "$flags" angry ;;
+      2)
+        pick requests
+        say "$angry_words, $picked" "$flags" angry
+        ;;
+      3) say "$req2, $angry_words" "$flags" angry ;;
     esac
   done
-  say "$(pick goodbyes)" -
+  pick goodbyes
+  say "$picked" -
 }
 
 agent_call() {
   newcall agent
   local phrase=$1
-  [ $((RANDOM % 2)) -eq 0 ] && say "$(pick requests)" -
+  if [ $((RANDOM % 2)) -eq 0 ]; then
+    pick requests
+    say "$picked" -
+  fi
   say "$phrase" agent
-  say "$(pick goodbyes)" -
+  pick goodbyes
+  say "$picked" -
 }
 
 for ((c = 0; c < per; c++)); do
