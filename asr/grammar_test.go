@@ -41,6 +41,12 @@ func TestDefaultGrammarsMatch(t *testing.T) {
 		{GrammarAmount, "agent", IntentAgent},
 		{GrammarAmount, "can i speak with someone", IntentAgent},
 		{GrammarAmount, "fifty dollars", IntentAmount},
+		// A caller who changes the subject at a yes/no question is heard
+		// as that request, not forced onto the requests for a person.
+		{GrammarConfirm, "what is my balance", IntentBalance},
+		{GrammarConfirm, "did my payment go through", IntentPaymentStatus},
+		{GrammarConfirm, "i want to check my balance", IntentBalance},
+		{GrammarConfirm, "when's my next payment", IntentNextPayment},
 	}
 	gs := map[string]*compiledGrammar{}
 	for _, g := range DefaultGrammars() {

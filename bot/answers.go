@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/supportline/ivr/asr"
 	"github.com/supportline/ivr/prompts"
@@ -110,9 +111,14 @@ func (b *Bot) served() bool {
 
 // onByeConfirm ends the call on a yes and goes back to the step the
 // goodbye was heard at on a no.
-func (b *Bot) onByeConfirm(_ context.Context, a answer) (stepID, error) {
-	if a.intent == asr.IntentYes {
+func (b *Bot) onByeConfirm(ctx context.Context, a answer) (stepID, error) {
+	switch {
+	case a.intent == asr.IntentYes:
 		return stepGoodbye, nil
+	case slices.Contains(menuIntents, a.intent):
+		// "What's my balance?" to "Do you want to end the call?": a no,
+		// and the request.
+		return b.onMenu(ctx, a)
 	}
 	return b.byeFrom, nil
 }

@@ -117,6 +117,30 @@ func TestDialog(t *testing.T) {
 		heard:   []string{"pay_confirm_you_want", "num_3", "num_hundred", "pay_confirm_yes_no", "pay_cancelled"},
 		outcome: OutcomeHandover, handover: store.HandoverAsked, notHeard: []string{"pay_success"},
 	}, {
+		// A caller who asks for something else at the confirmation is
+		// served, and no money moves.
+		name: "another request at the payment's confirmation", caller: "15550100", speech: true,
+		turns: []turn{keys("2468#"), keys("3"), keys("1"), say(asr.IntentBalance, "", "what is my balance"),
+			say(asr.IntentGoodbye, "", "goodbye")},
+		heard: []string{"pay_confirm_you_want", "num_50", "pay_confirm_yes_no", "pay_cancelled",
+			"bal_your_balance_is", "num_3", "num_hundred", "goodbye"},
+		notHeard: []string{"pay_success", "transferring"},
+		outcome:  OutcomeCompleted,
+	}, {
+		name: "another request at the payment choice", caller: "15550100", speech: true,
+		turns: []turn{keys("2468#"), keys("3"), say(asr.IntentPaymentStatus, "", "did my payment go through"),
+			say(asr.IntentGoodbye, "", "goodbye")},
+		heard:    []string{"pay_amount_ask", "goodbye"},
+		notHeard: []string{"pay_cancelled", "pay_confirm_you_want", "pay_success", "transferring"},
+		outcome:  OutcomeCompleted,
+	}, {
+		name: "a request at 'end the call?' is a no, and served", caller: "15550100", speech: true,
+		turns: []turn{keys("2468#"), say(asr.IntentGoodbye, "", "i'm done please"),
+			say(asr.IntentBalance, "", "what is my balance"), say(asr.IntentGoodbye, "", "goodbye")},
+		heard:    []string{"id_verified", "bye_confirm", "bal_your_balance_is", "num_3", "goodbye"},
+		notHeard: []string{"transferring"},
+		outcome:  OutcomeCompleted,
+	}, {
 		name: "same payment twice is one payment", caller: "15550100",
 		turns: []turn{keys("2468#"), keys("3"), keys("3"), keys("20#"), keys("1"),
 			keys("3"), keys("3"), keys("20#"), keys("1"), keys("0")},

@@ -14,7 +14,8 @@ const (
 )
 
 // PayChoiceGrammar is the payment choice: the three options, an amount
-// (asr's amount rules, so the value is parsed the same way) and a person.
+// (asr's amount rules, so the value is parsed the same way), a person, and
+// the menu's requests (asr.WithMenuRequests), which the step does not take.
 func PayChoiceGrammar() *asr.Grammar {
 	amount := asr.AmountGrammar()
 	defs := map[string]string{"polite": "please | thanks | thank you", "the": "the | my | a | an"}
@@ -29,10 +30,13 @@ func PayChoiceGrammar() *asr.Grammar {
 		{Intent: IntentPayOther, Expansion: "[<the>] (other | another | different) amount [<polite>]"},
 		{Intent: asr.IntentAgent, Expansion: "[<the>] (agent | representative | operator | person) [<polite>]"},
 	}
+	// The menu's requests too: a caller who changes the subject here is
+	// asked again instead of being heard as asking for a person.
+	defs, all := asr.WithMenuRequests(defs, append(rules, amount.Rules...))
 	return &asr.Grammar{
 		Name:    GrammarPayChoice,
 		Defs:    defs,
-		Rules:   append(rules, amount.Rules...),
+		Rules:   all,
 		Cues:    amount.Cues,
 		Garbage: true,
 		Open:    true,

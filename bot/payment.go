@@ -51,8 +51,26 @@ func (b *Bot) onPayChoice(ctx context.Context, a answer) (stepID, error) {
 	case asr.IntentAmount:
 		return b.onPayAmount(ctx, a)
 	}
+	if slices.Contains(menuIntents, a.intent) {
+		return b.changeSubject(ctx, a, false)
+	}
 	b.again = false // main menu
 	return stepMenu, nil
+}
+
+// changeSubject leaves the payment being set up for another of the
+// menu's requests, and serves it. Nothing has been paid: money moves only
+// on a yes at the confirmation. pending says an amount was already put to
+// the caller, who then hears that the payment is cancelled.
+func (b *Bot) changeSubject(ctx context.Context, a answer, pending bool) (stepID, error) {
+	b.log.Info("bot: payment left for another request", "intent", a.intent, "amount_pending", pending)
+	b.pay = payment{}
+	if pending {
+		if err := b.say(ctx, "pay_cancelled"); err != nil {
+			return stepEnd, err
+		}
+	}
+	return b.onMenu(ctx, a)
 }
 
 // onPayAmount reads the amount the caller said or keyed.
@@ -110,6 +128,9 @@ func (b *Bot) onConfirm(ctx context.Context, a answer) (stepID, error) {
 		return b.answer(ctx, []string{"pay_cancelled"})
 	case IntentOtherCard:
 		return b.otherCard()
+	}
+	if slices.Contains(menuIntents, a.intent) {
+		return b.changeSubject(ctx, a, true)
 	}
 	b.again = false // main menu
 	return stepMenu, nil

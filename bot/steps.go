@@ -84,6 +84,11 @@ const (
 	intentFrustrated = "_frustrated"
 )
 
+// menuIntents are the menu's requests. The payment choice, the payment's
+// confirmation and the "end the call?" question take them too: a caller
+// may change the subject there (asr.WithMenuRequests), and is served.
+var menuIntents = []string{asr.IntentBalance, asr.IntentNextPayment, asr.IntentPaymentStatus, asr.IntentMakePayment}
+
 // grammarPay stands for Config.PayGrammar in the table.
 const grammarPay = "$pay"
 
@@ -182,7 +187,7 @@ func stepTable() map[stepID]*step {
 		{
 			id: stepPayChoice, prompt: []string{"pay_amount_ask", "pay_amount_options"},
 			keyPrompt: []string{"pay_amount_ask", "pay_amount_options_dtmf"}, help: []string{"pay_amount_options"},
-			grammar: grammarPay, intents: []string{IntentPayNext, IntentPayFull, IntentPayOther, asr.IntentAmount},
+			grammar: grammarPay, intents: append([]string{IntentPayNext, IntentPayFull, IntentPayOther, asr.IntentAmount}, menuIntents...),
 			keys:   map[byte]string{'1': IntentPayNext, '2': IntentPayFull, '3': IntentPayOther, '*': IntentMainMenu},
 			handle: (*Bot).onPayChoice,
 		},
@@ -193,7 +198,7 @@ func stepTable() map[stepID]*step {
 		},
 		{
 			id: stepPayConfirm, dynamic: (*Bot).confirmPrompt, grammar: asr.GrammarConfirm,
-			intents: []string{asr.IntentYes, asr.IntentNo, IntentOtherCard},
+			intents: append([]string{asr.IntentYes, asr.IntentNo, IntentOtherCard}, menuIntents...),
 			keys:    map[byte]string{'1': asr.IntentYes, '2': asr.IntentNo, '3': IntentOtherCard, '*': IntentMainMenu},
 			handle:  (*Bot).onConfirm,
 		},
@@ -203,7 +208,7 @@ func stepTable() map[stepID]*step {
 		cardStep(stepCardCVV, "card_cvv_ask", 5, (*Bot).onCardCVV),
 		{
 			id: stepByeConfirm, prompt: []string{"bye_confirm"}, keyPrompt: []string{"bye_confirm"},
-			grammar: asr.GrammarConfirm, intents: []string{asr.IntentYes, asr.IntentNo},
+			grammar: asr.GrammarConfirm, intents: append([]string{asr.IntentYes, asr.IntentNo}, menuIntents...),
 			keys: map[byte]string{'1': asr.IntentYes, '2': asr.IntentNo}, handle: (*Bot).onByeConfirm,
 		},
 		{id: stepGoodbye, act: (*Bot).goodbye},

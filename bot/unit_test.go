@@ -110,6 +110,30 @@ func TestAgentEverywhere(t *testing.T) {
 	}
 }
 
+// TestMenuRequestsElsewhere: the payment choice, the payment's confirmation
+// and the "end the call?" question hear the menu's requests (so a caller
+// changing the subject is not forced onto the requests for a person) and
+// take them (the caller is served; dialog_test.go plays it through).
+func TestMenuRequestsElsewhere(t *testing.T) {
+	grammars := map[string]*asr.Grammar{grammarPay: PayChoiceGrammar()}
+	for _, g := range asr.DefaultGrammars() {
+		grammars[g.Name] = g
+	}
+	table := stepTable()
+	for _, id := range []stepID{stepPayChoice, stepPayConfirm, stepByeConfirm} {
+		st := table[id]
+		g := grammars[st.grammar]
+		for _, intent := range menuIntents {
+			if !slices.ContainsFunc(g.Rules, func(r asr.Rule) bool { return r.Intent == intent }) {
+				t.Errorf("step %s: grammar %s has no %s rule", id, g.Name, intent)
+			}
+			if !st.accepts(intent) {
+				t.Errorf("step %s does not take %s", id, intent)
+			}
+		}
+	}
+}
+
 func TestMasking(t *testing.T) {
 	tests := []struct{ in, entry, words string }{
 		{"2468#", "****#", "*"},
