@@ -51,15 +51,20 @@ func phoneFrames(segs []WordScore, phones map[string]int) float64 {
 }
 
 // accept applies the rejection thresholds to a result whose words matched
-// an intent: too little of the speech explained by the grammar's words
+// intent: too little of the speech explained by the grammar's words
 // (the rest went to the garbage loop), words that fit the audio too
-// poorly, or words squeezed into too few frames make it a no-match.
-func (s *Sphinx) accept(conf, gap, pf float64) bool {
+// poorly (a request for a person has its own limit), or words squeezed
+// into too few frames make it a no-match.
+func (s *Sphinx) accept(intent string, conf, gap, pf float64) bool {
 	if s.cfg.MinConfidence > 0 && conf < s.cfg.MinConfidence {
 		return false
 	}
 	if s.cfg.MinPhoneFrames > 0 && pf < s.cfg.MinPhoneFrames {
 		return false
 	}
-	return s.cfg.MaxAcousticGap <= 0 || gap <= s.cfg.MaxAcousticGap
+	limit := s.cfg.MaxAcousticGap
+	if intent == IntentAgent {
+		limit = s.cfg.MaxAgentGap
+	}
+	return limit <= 0 || gap <= limit
 }

@@ -36,24 +36,32 @@ func TestAcceptThresholds(t *testing.T) {
 		name          string
 		minConf       float64
 		maxGap        float64
+		agentGap      float64
 		minPF         float64
+		intent        string
 		conf, gap, pf float64
 		want          bool
 	}{
-		{"off when zero", 0, 0, 0, 0.05, 90, 2, true},
-		{"off when negative", 0, -1, -1, 0.05, 90, 2, true},
-		{"coverage below floor", 0.4, 0, 0, 0.3, 10, 9, false},
-		{"coverage at floor", 0.4, 0, 0, 0.4, 10, 9, true},
-		{"gap above limit", 0, 44, 0, 1, 44.5, 9, false},
-		{"gap within limit", 0, 44, 0, 1, 43, 9, true},
-		{"phones squeezed", 0, 0, 6, 1, 10, 5.9, false},
-		{"phones at floor", 0, 0, 6, 1, 10, 6, true},
+		{"off when zero", 0, 0, 0, 0, IntentBalance, 0.05, 90, 2, true},
+		{"off when negative", 0, -1, -1, -1, IntentBalance, 0.05, 90, 2, true},
+		{"coverage below floor", 0.4, 0, 0, 0, IntentBalance, 0.3, 10, 9, false},
+		{"coverage at floor", 0.4, 0, 0, 0, IntentBalance, 0.4, 10, 9, true},
+		{"gap above limit", 0, 44, 44, 0, IntentBalance, 1, 44.5, 9, false},
+		{"gap within limit", 0, 44, 44, 0, IntentBalance, 1, 43, 9, true},
+		{"phones squeezed", 0, 0, 0, 6, IntentBalance, 1, 10, 5.9, false},
+		{"phones at floor", 0, 0, 0, 6, IntentBalance, 1, 10, 6, true},
+		// A request for a person has its own gap limit, and only it.
+		{"agent within its own limit", 0, 50, 58, 0, IntentAgent, 1, 55, 9, true},
+		{"agent above its own limit", 0, 50, 58, 0, IntentAgent, 1, 58.5, 9, false},
+		{"other intents keep the general limit", 0, 50, 58, 0, IntentBalance, 1, 55, 9, false},
+		{"agent limit off", 0, 50, -1, 0, IntentAgent, 1, 90, 9, true},
+		{"agent still squeezed", 0, 50, 58, 4.5, IntentAgent, 1, 40, 4, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &Sphinx{cfg: SphinxConfig{MinConfidence: tc.minConf, MaxAcousticGap: tc.maxGap, MinPhoneFrames: tc.minPF}}
-			if got := s.accept(tc.conf, tc.gap, tc.pf); got != tc.want {
-				t.Errorf("accept(%v, %v, %v) = %v, want %v", tc.conf, tc.gap, tc.pf, got, tc.want)
+			s := &Sphinx{cfg: SphinxConfig{MinConfidence: tc.minConf, MaxAcousticGap: tc.maxGap, MaxAgentGap: tc.agentGap, MinPhoneFrames: tc.minPF}}
+			if got := s.accept(tc.intent, tc.conf, tc.gap, tc.pf); got != tc.want {
+				t.Errorf("accept(%s, %v, %v, %v) = %v, want %v", tc.intent, tc.conf, tc.gap, tc.pf, got, tc.want)
 			}
 		})
 	}
