@@ -189,7 +189,9 @@ func MainGrammar() *Grammar {
 		{IntentRepeat, "[(can | could) you] (repeat | say) that [again] [<polite>]"},
 		{IntentRepeat, "repeat [<polite>]"},
 		{IntentRepeat, "what did you say | come again | pardon [me]"},
-		{IntentGoodbye, "goodbye | bye [bye] | that's all [<polite>] | that's it [<polite>] | i'm done [<polite>]"},
+		// Thanks, not "please", after a goodbye: nobody says "i'm done
+		// please", and the decoder heard it for "balance please" (README).
+		{IntentGoodbye, "goodbye | bye [bye] | (that's all | that's it | i'm done) [thanks | thank you]"},
 	})
 	return &Grammar{Name: GrammarMain, Defs: cueDefs(withAgentDefs(mainDefs)), Rules: rules, Garbage: true,
 		Cues: FrustrationCues()}
