@@ -115,12 +115,21 @@ func (b *Bot) onByeConfirm(ctx context.Context, a answer) (stepID, error) {
 	switch {
 	case a.intent == asr.IntentYes:
 		return stepGoodbye, nil
-	case slices.Contains(menuIntents, a.intent):
+	case slices.Contains(menuIntents, a.intent) && b.verified():
 		// "What's my balance?" to "Do you want to end the call?": a no,
-		// and the request.
+		// and the request. Before the PIN it is only a no: the question
+		// can come at the PIN step, and nothing is told an unverified
+		// caller.
 		return b.onMenu(ctx, a)
 	}
 	return b.byeFrom, nil
+}
+
+// verified reports whether the caller has given the account's PIN.
+func (b *Bot) verified() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.rec.Verified
 }
 
 // goodbye ends the call in the bot.

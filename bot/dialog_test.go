@@ -141,6 +141,15 @@ func TestDialog(t *testing.T) {
 		notHeard: []string{"transferring"},
 		outcome:  OutcomeCompleted,
 	}, {
+		// The same at the PIN step is only a no: nothing is told before
+		// the PIN.
+		name: "a request at 'end the call?' before the PIN is only a no", caller: "15550100", speech: true,
+		turns: []turn{say(asr.IntentGoodbye, "", "bye"), say(asr.IntentBalance, "", "what is my balance"),
+			keys("2468#"), keys("0")},
+		heard:    []string{"id_caller_found", "bye_confirm", "id_pin_ask", "id_verified", "transferring"},
+		notHeard: []string{"bal_your_balance_is"},
+		outcome:  OutcomeHandover, handover: store.HandoverAsked,
+	}, {
 		name: "same payment twice is one payment", caller: "15550100",
 		turns: []turn{keys("2468#"), keys("3"), keys("3"), keys("20#"), keys("1"),
 			keys("3"), keys("3"), keys("20#"), keys("1"), keys("0")},
