@@ -28,7 +28,9 @@ func PayChoiceGrammar() *asr.Grammar {
 		{Intent: IntentPayFull, Expansion: "[<the>] (full | whole | entire) (balance | amount) [<polite>]"},
 		{Intent: IntentPayFull, Expansion: "(everything | all of it | pay it off) [<polite>]"},
 		{Intent: IntentPayOther, Expansion: "[<the>] (other | another | different) amount [<polite>]"},
-		{Intent: asr.IntentAgent, Expansion: "[<the>] (agent | representative | operator | person) [<polite>]"},
+		// "An agent", "the operator"; not "my person" (it took "i'm done
+		// thank you" for "my person thank you").
+		{Intent: asr.IntentAgent, Expansion: "[a | an | the] (agent | representative | operator | person) [<polite>]"},
 	}
 	// The menu's requests too: a caller who changes the subject here is
 	// asked again instead of being heard as asking for a person.
