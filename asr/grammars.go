@@ -1,6 +1,9 @@
 package asr
 
-import "slices"
+import (
+	"maps"
+	"slices"
+)
 
 // The grammars of the support line's dialog steps. Each intent lists the
 // phrasings callers use; shared pieces are private rules. Garbage (a free
@@ -160,26 +163,16 @@ var menuRules = []Rule{
 // WithMenuRequests returns defs and rules with the open question's
 // requests added after rules, for a step that asks something else (a
 // yes/no question, a payment choice). A caller there may change the
-// subject ("what's my balance" when asked to confirm a payment); the step
-// does not take those intents, so they end as a no-match and the question
-// is asked again. Without them, the only long rules in such a grammar are
-// the requests for a person, and the decoder forced other requests onto
-// them: 9 of the 26 calm callers handed over in the reproducible scripted
-// calls (README). The pieces of mainDefs take the place of defs of the
-// same names, but for <want> and <polite>, kept when defs has them.
+// subject ("what's my balance" when asked to confirm a payment), and the
+// bot serves the request. Without them, the only long rules in such a
+// grammar are the requests for a person, and the decoder forced other
+// requests onto them: 9 of the 26 calm callers handed over in the
+// reproducible scripted calls (README). The menu's pieces (mainDefs, with
+// agentDefs for <want> and <polite>) take the place of defs of the same
+// names.
 func WithMenuRequests(defs map[string]string, rules []Rule) (map[string]string, []Rule) {
-	out := make(map[string]string, len(defs)+len(mainDefs)+2)
-	for k, v := range defs {
-		out[k] = v
-	}
-	for k, v := range mainDefs {
-		out[k] = v
-	}
-	for _, k := range []string{"want", "polite"} {
-		if _, ok := out[k]; !ok {
-			out[k] = agentDefs[k]
-		}
-	}
+	out := withAgentDefs(defs)
+	maps.Copy(out, mainDefs)
 	return out, slices.Concat(rules, menuRules)
 }
 
