@@ -289,6 +289,18 @@ func expansionRegexp(exp string, defs map[string]string, words map[string]bool, 
 	return b.String(), nil
 }
 
+// mustExpansion compiles an expansion without rule references into a
+// matcher of whole hypotheses (written as for match: each word followed
+// by one space). It is for the package's own expansions and panics on a
+// bad one.
+func mustExpansion(exp string) *regexp.Regexp {
+	re, err := expansionRegexp(exp, nil, map[string]bool{}, 0)
+	if err != nil {
+		panic(err)
+	}
+	return regexp.MustCompile("^(?:" + re + ")$")
+}
+
 func (g *Grammar) backgroundWeight() float64 {
 	if g.BackgroundWeight == 0 {
 		return DefaultBackgroundWeight

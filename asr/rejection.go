@@ -50,12 +50,32 @@ func phoneFrames(segs []WordScore, phones map[string]int) float64 {
 	return float64(frames) / float64(n)
 }
 
+// bareAgentShare is the share of the speech that the words for a person
+// must explain for a request to count as said with those words alone
+// (SphinxConfig.MaxBareAgentGap). Under it the words were spotted amid
+// other speech: "the weather is lovely today" heard as garbage around
+// "agent", two of the held-out corpora's out-of-grammar clips.
+const bareAgentShare = 0.5
+
+// personOnly matches a hypothesis that is only the words for a person,
+// as agentDefs spell them ("operator", "a real person", "customer
+// service"): no verb, no "please".
+var personOnly = mustExpansion(agentDefs["person"])
+
+// barePerson reports whether a request for a person was said with the
+// words for a person alone, which explain at least bareAgentShare of the
+// speech.
+func barePerson(words string, conf float64) bool {
+	return conf >= bareAgentShare && personOnly.MatchString(words+" ")
+}
+
 // accept applies the rejection thresholds to a result whose words matched
 // intent: too little of the speech explained by the grammar's words
 // (the rest went to the garbage loop), words that fit the audio too
-// poorly (a request for a person has its own limit), or words squeezed
-// into too few frames make it a no-match.
-func (s *Sphinx) accept(intent string, conf, gap, pf float64) bool {
+// poorly (a request for a person has its own limit, higher again for
+// the words for a person alone), or words squeezed into too few frames
+// make it a no-match.
+func (s *Sphinx) accept(intent, words string, conf, gap, pf float64) bool {
 	if s.cfg.MinConfidence > 0 && conf < s.cfg.MinConfidence {
 		return false
 	}
@@ -65,6 +85,9 @@ func (s *Sphinx) accept(intent string, conf, gap, pf float64) bool {
 	limit := s.cfg.MaxAcousticGap
 	if intent == IntentAgent {
 		limit = s.cfg.MaxAgentGap
+		if limit > 0 && s.cfg.MaxBareAgentGap > limit && barePerson(words, conf) {
+			limit = s.cfg.MaxBareAgentGap
+		}
 	}
 	return limit <= 0 || gap <= limit
 }

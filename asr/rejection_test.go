@@ -37,33 +37,64 @@ func TestAcceptThresholds(t *testing.T) {
 		minConf       float64
 		maxGap        float64
 		agentGap      float64
+		bareGap       float64
 		minPF         float64
-		intent        string
+		intent, words string
 		conf, gap, pf float64
 		want          bool
 	}{
-		{"off when zero", 0, 0, 0, 0, IntentBalance, 0.05, 90, 2, true},
-		{"off when negative", 0, -1, -1, -1, IntentBalance, 0.05, 90, 2, true},
-		{"coverage below floor", 0.4, 0, 0, 0, IntentBalance, 0.3, 10, 9, false},
-		{"coverage at floor", 0.4, 0, 0, 0, IntentBalance, 0.4, 10, 9, true},
-		{"gap above limit", 0, 44, 44, 0, IntentBalance, 1, 44.5, 9, false},
-		{"gap within limit", 0, 44, 44, 0, IntentBalance, 1, 43, 9, true},
-		{"phones squeezed", 0, 0, 0, 6, IntentBalance, 1, 10, 5.9, false},
-		{"phones at floor", 0, 0, 0, 6, IntentBalance, 1, 10, 6, true},
+		{"off when zero", 0, 0, 0, 0, 0, IntentBalance, "balance", 0.05, 90, 2, true},
+		{"off when negative", 0, -1, -1, -1, -1, IntentBalance, "balance", 0.05, 90, 2, true},
+		{"coverage below floor", 0.4, 0, 0, 0, 0, IntentBalance, "balance", 0.3, 10, 9, false},
+		{"coverage at floor", 0.4, 0, 0, 0, 0, IntentBalance, "balance", 0.4, 10, 9, true},
+		{"gap above limit", 0, 44, 44, 0, 0, IntentBalance, "balance", 1, 44.5, 9, false},
+		{"gap within limit", 0, 44, 44, 0, 0, IntentBalance, "balance", 1, 43, 9, true},
+		{"phones squeezed", 0, 0, 0, 0, 6, IntentBalance, "balance", 1, 10, 5.9, false},
+		{"phones at floor", 0, 0, 0, 0, 6, IntentBalance, "balance", 1, 10, 6, true},
 		// A request for a person has its own gap limit, and only it.
-		{"agent within its own limit", 0, 50, 58, 0, IntentAgent, 1, 55, 9, true},
-		{"agent above its own limit", 0, 50, 58, 0, IntentAgent, 1, 58.5, 9, false},
-		{"other intents keep the general limit", 0, 50, 58, 0, IntentBalance, 1, 55, 9, false},
-		{"agent limit off", 0, 50, -1, 0, IntentAgent, 1, 90, 9, true},
-		{"agent still squeezed", 0, 50, 58, 4.5, IntentAgent, 1, 40, 4, false},
+		{"agent within its own limit", 0, 50, 58, 0, 0, IntentAgent, "talk to an agent", 1, 55, 9, true},
+		{"agent above its own limit", 0, 50, 58, 0, 0, IntentAgent, "talk to an agent", 1, 58.5, 9, false},
+		{"other intents keep the general limit", 0, 50, 58, 0, 0, IntentBalance, "balance", 1, 55, 9, false},
+		{"agent limit off", 0, 50, -1, 0, 0, IntentAgent, "talk to an agent", 1, 90, 9, true},
+		{"agent still squeezed", 0, 50, 58, 0, 4.5, IntentAgent, "talk to an agent", 1, 40, 4, false},
+		// The words for a person alone, explaining most of the speech, are
+		// held to the higher bare limit; anything more keeps the agent one.
+		{"bare words within the bare limit", 0, 50, 50, 58, 0, IntentAgent, "operator", 0.71, 57.9, 9, true},
+		{"bare words with an article", 0, 50, 50, 58, 0, IntentAgent, "a real person", 1, 51.6, 9, true},
+		{"bare words above the bare limit", 0, 50, 50, 58, 0, IntentAgent, "operator", 1, 58.5, 9, false},
+		{"bare words amid other speech", 0, 50, 50, 58, 0, IntentAgent, "agent", 0.35, 53, 9, false},
+		{"a sentence keeps the agent limit", 0, 50, 50, 58, 0, IntentAgent, "i would like to talk to someone", 1, 52, 9, false},
+		{"please keeps the agent limit", 0, 50, 50, 58, 0, IntentAgent, "a human being please", 1, 51, 9, false},
+		{"bare limit off", 0, 50, 50, -1, 0, IntentAgent, "operator", 1, 52, 9, false},
+		{"bare limit under the agent limit", 0, 50, 60, 55, 0, IntentAgent, "operator", 1, 59, 9, true},
+		{"bare limit with the agent limit off", 0, 50, -1, 58, 0, IntentAgent, "operator", 1, 90, 9, true},
+		{"bare limit is for requests only", 0, 50, 50, 58, 0, IntentBalance, "operator", 1, 52, 9, false},
+		{"bare words still squeezed", 0, 50, 50, 58, 4.5, IntentAgent, "operator", 1, 40, 4, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &Sphinx{cfg: SphinxConfig{MinConfidence: tc.minConf, MaxAcousticGap: tc.maxGap, MaxAgentGap: tc.agentGap, MinPhoneFrames: tc.minPF}}
-			if got := s.accept(tc.intent, tc.conf, tc.gap, tc.pf); got != tc.want {
-				t.Errorf("accept(%s, %v, %v, %v) = %v, want %v", tc.intent, tc.conf, tc.gap, tc.pf, got, tc.want)
+			s := &Sphinx{cfg: SphinxConfig{MinConfidence: tc.minConf, MaxAcousticGap: tc.maxGap, MaxAgentGap: tc.agentGap,
+				MaxBareAgentGap: tc.bareGap, MinPhoneFrames: tc.minPF}}
+			if got := s.accept(tc.intent, tc.words, tc.conf, tc.gap, tc.pf); got != tc.want {
+				t.Errorf("accept(%s, %q, %v, %v, %v) = %v, want %v", tc.intent, tc.words, tc.conf, tc.gap, tc.pf, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestBarePerson(t *testing.T) {
+	for words, want := range map[string]bool{
+		"agent": true, "an agent": true, "operator": true, "an operator": true, "representative": true,
+		"a real person": true, "a human being": true, "human": true, "customer service": true, "somebody": true,
+		"operator please": false, "agent thank you": false, "i want an operator": false, "talk to someone": false,
+		"get me a human": false, "real": false, "": false, "a an agent": false,
+	} {
+		if got := barePerson(words, 1); got != want {
+			t.Errorf("barePerson(%q, 1) = %v, want %v", words, got, want)
+		}
+	}
+	if barePerson("operator", bareAgentShare-0.01) {
+		t.Errorf("barePerson(operator) with under %v of the speech explained = true, want false", bareAgentShare)
 	}
 }
 
@@ -138,6 +169,56 @@ func TestRetryAfterSearchFailure(t *testing.T) {
 			}
 			if got := s.Stats().Retried; got != map[bool]int64{true: 1, false: 0}[tc.retried] {
 				t.Errorf("Stats().Retried = %d", got)
+			}
+		})
+	}
+}
+
+// TestBareRequestLimit decodes two clips of the scripted calls
+// (testdata/bare) with the real decoder: "operator" said alone, whose words
+// fit the audio at a gap between the agent limit (50) and the bare limit
+// (58), and a calm caller's "sorry i was talking to my son", forced onto
+// "i would like to talk to somebody" at a gap in the same range. The bare
+// limit hears the first and not the second; raising the agent limit to 58
+// for every request would hear both.
+func TestBareRequestLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads decoders")
+	}
+	if _, err := os.Stat(filepath.Join(DefaultModelDir(), "en-us", "mdef")); err != nil {
+		t.Skipf("pocketsphinx-en-us not installed: %v", err)
+	}
+	for _, tc := range []struct {
+		name              string
+		agentGap, bareGap float64
+		operator, son     string
+	}{
+		{"defaults", 0, 0, IntentAgent, IntentNone},
+		{"no bare limit", 0, -1, IntentNone, IntentNone},
+		{"agent limit 58 for every request", 58, -1, IntentAgent, IntentAgent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := NewSphinx(SphinxConfig{Decoders: 1, MaxAgentGap: tc.agentGap, MaxBareAgentGap: tc.bareGap})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			rep, err := Eval(ctx, s, "../testdata/bare", EvalConfig{Concurrency: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range []string{tc.operator, tc.son} {
+				r := rep.Results[i]
+				t.Logf("%s: %s %q, gap %.1f, %.2f of the speech", r.Path, r.GotIntent, r.GotText, r.Gap, r.Confidence)
+				if r.Gap <= DefaultMaxAcousticGap || r.Gap > DefaultMaxBareAgentGap {
+					t.Fatalf("%s: gap %.1f is no longer between the limits %v and %v: the clip no longer tests the bare limit",
+						r.Path, r.Gap, DefaultMaxAcousticGap, DefaultMaxBareAgentGap)
+				}
+				if r.GotIntent != want {
+					t.Errorf("%s: intent %s, want %s", r.Path, r.GotIntent, want)
+				}
 			}
 		})
 	}

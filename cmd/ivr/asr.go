@@ -86,6 +86,7 @@ func recognitionFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "decoder-arg", Usage: "extra decoder argument pair, e.g. --decoder-arg=-beam --decoder-arg=1e-40"},
 		&cli.Float64Flag{Name: "max-acoustic-gap", Usage: "reject results whose words fit the audio worse than this per-frame score gap (default 50; -1: off)"},
 		&cli.Float64Flag{Name: "max-agent-gap", Usage: "the same limit for requests for a person alone (default: --max-acoustic-gap; -1: off)"},
+		&cli.Float64Flag{Name: "max-bare-agent-gap", Usage: "a higher limit for a request said with the words for a person alone (\"operator\", \"a real person\") that explain at least half of the speech (default 58; -1: none, --max-agent-gap applies)"},
 		&cli.IntFlag{Name: "retry-decoders", Usage: "wide-beam decoders that decode an utterance again when the search found no path through the grammar (default one per CPU; -1: no retry)"},
 		&cli.Float64Flag{Name: "min-phone-frames", Usage: "reject results whose words take fewer 10 ms frames per phone than this (default 4.5; -1: off)"},
 	}
@@ -115,6 +116,7 @@ func applyRecognitionFlags(c *cli.Context, cfg *asr.SphinxConfig) {
 	cfg.MinConfidence = c.Float64("min-confidence")
 	cfg.MaxAcousticGap = c.Float64("max-acoustic-gap")
 	cfg.MaxAgentGap = c.Float64("max-agent-gap")
+	cfg.MaxBareAgentGap = c.Float64("max-bare-agent-gap")
 	cfg.MinPhoneFrames = c.Float64("min-phone-frames")
 	cfg.RetryDecoders = c.Int("retry-decoders")
 }

@@ -45,6 +45,7 @@ func serveCommand() *cli.Command {
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "asr-end-silence", Value: 400 * time.Millisecond, Usage: "silence that ends an utterance", EnvVars: []string{"IVR_ASR_END_SILENCE"}}),
 		altsrc.NewFloat64Flag(&cli.Float64Flag{Name: "asr-max-acoustic-gap", Value: asr.DefaultMaxAcousticGap, Usage: "reject results whose words fit the audio worse than this per-frame score gap: lower rejects more out-of-grammar speech and more real answers (README's trade; -1: off)", EnvVars: []string{"IVR_ASR_MAX_ACOUSTIC_GAP"}}),
 		altsrc.NewFloat64Flag(&cli.Float64Flag{Name: "asr-max-agent-gap", Usage: "the same limit for requests for a person alone: higher hears more real requests and hands over more calm callers (README's trade; default: --asr-max-acoustic-gap; -1: off)", EnvVars: []string{"IVR_ASR_MAX_AGENT_GAP"}}),
+		altsrc.NewFloat64Flag(&cli.Float64Flag{Name: "asr-max-bare-agent-gap", Value: asr.DefaultMaxBareAgentGap, Usage: "a higher limit for a request said with the words for a person alone (\"operator\", \"a real person\") that explain at least half of the speech: the requests the agent limit lost, without the calm callers' sentences (README; -1: none, --asr-max-agent-gap applies)", EnvVars: []string{"IVR_ASR_MAX_BARE_AGENT_GAP"}}),
 		altsrc.NewFloat64Flag(&cli.Float64Flag{Name: "asr-min-phone-frames", Value: asr.DefaultMinPhoneFrames, Usage: "reject results whose words take fewer 10 ms frames per phone than this: higher rejects more out-of-grammar speech and fast talkers (README; -1: off)", EnvVars: []string{"IVR_ASR_MIN_PHONE_FRAMES"}}),
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "pin-max-fails", Value: 3, Usage: "wrong PINs in a row that lock an account", EnvVars: []string{"IVR_PIN_MAX_FAILS"}}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "lock-for", Value: 30 * time.Minute, Usage: "how long a locked account stays locked", EnvVars: []string{"IVR_LOCK_FOR"}}),
@@ -188,9 +189,10 @@ func runServe(c *cli.Context) error {
 			Args:     asr.DefaultDecoderArgs,
 			Log:      log,
 
-			MaxAcousticGap: c.Float64("asr-max-acoustic-gap"),
-			MaxAgentGap:    c.Float64("asr-max-agent-gap"),
-			MinPhoneFrames: c.Float64("asr-min-phone-frames"),
+			MaxAcousticGap:  c.Float64("asr-max-acoustic-gap"),
+			MaxAgentGap:     c.Float64("asr-max-agent-gap"),
+			MaxBareAgentGap: c.Float64("asr-max-bare-agent-gap"),
+			MinPhoneFrames:  c.Float64("asr-min-phone-frames"),
 		})
 		if err != nil {
 			return fmt.Errorf("speech recognition: %w (run with --asr=false for keypad only)", err)
