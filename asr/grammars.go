@@ -133,10 +133,13 @@ func withAgentDefs(defs map[string]string) map[string]string {
 // (with agentDefs). <ask> is how a person is asked for without a verb of
 // speaking: "i want a human", "get me an operator". (<want> there, with
 // "let me", "i", "please", took "let me human" and "i talk to a live
-// person" out of unrelated calm sentences.)
+// person" out of unrelated calm sentences. A bare "want", which nobody
+// says, took "what is my balance" for "want human" and "hang on let me find
+// my glasses" for "want an operator": 3 calm callers handed over in six
+// sets of scripted calls, README.)
 var mainDefs = map[string]string{
 	"my":  "my | the",
-	"ask": "[i just] want | i want | i need | i'd like | i would like | i wanna | give me | get me | can i have | can i get | could i have | could i get | i want to have",
+	"ask": "i just want | i want | i need | i'd like | i would like | i wanna | give me | get me | can i have | can i get | could i have | could i get | i want to have",
 }
 
 // menuRules are the requests the open question serves: balance, next
