@@ -95,6 +95,32 @@ func TestBackgroundDictionary(t *testing.T) {
 	}
 }
 
+// TestDroppedPronunciations checks that "human" reaches the decoders with
+// its h only: without it, "balance please" fit "a human please" as well as
+// the words said (README).
+func TestDroppedPronunciations(t *testing.T) {
+	full := filepath.Join(DefaultModelDir(), "cmudict-en-us.dict")
+	if _, err := os.Stat(full); err != nil {
+		t.Skipf("pocketsphinx-en-us not installed: %v", err)
+	}
+	path, phones, err := writeDict(full, map[string]bool{"human": true, "a": true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(path)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := "\n" + string(b)
+	if !strings.Contains(d, "\nhuman HH Y UW M AH N\n") || strings.Contains(d, "human(2)") || phones["human(2)"] != 0 {
+		t.Errorf("want human with its h only:\n%s", b)
+	}
+	if !strings.Contains(d, "\na(2) EY\n") {
+		t.Errorf("other words lost their alternate pronunciations:\n%s", b)
+	}
+}
+
 // TestBackgroundConfirmCI decodes the CI slice's yes/no answers and
 // unrelated answers with and without the background words, through the
 // real decoder (bg_ words in its dictionary, the weighted loop in its
