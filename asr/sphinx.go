@@ -118,7 +118,7 @@ const DefaultMaxAcousticGap = 50
 // DefaultMaxBareAgentGap is SphinxConfig.MaxBareAgentGap's default. The
 // requests said as the words alone that the general limit lost scored
 // 50.2-57.9 on the scripted calls; a limit of 58 for them, and them only,
-// got 6 more of 96 requests heard at once, and 95.8 instead of 87.5 % of
+// got 5 more of 96 requests heard at once, and 95.8 instead of 87.5 % of
 // the fast requests, while calm callers handed over, frustrated callers and
 // the held-out corpora stayed as they were (README).
 const DefaultMaxBareAgentGap = 58
