@@ -69,13 +69,15 @@ func TestBackgroundGrammar(t *testing.T) {
 	}
 }
 
-func TestBackgroundDictionary(t *testing.T) {
-	dir := DefaultModelDir()
-	full := filepath.Join(dir, "cmudict-en-us.dict")
+// dictFor returns the dictionary writeDict makes for words and
+// background words from the installed model's, and its phone counts.
+func dictFor(t *testing.T, words, background map[string]bool) (string, map[string]int) {
+	t.Helper()
+	full := filepath.Join(DefaultModelDir(), "cmudict-en-us.dict")
 	if _, err := os.Stat(full); err != nil {
 		t.Skipf("pocketsphinx-en-us not installed: %v", err)
 	}
-	path, _, err := writeDict(full, map[string]bool{"yes": true}, map[string]bool{"the": true, "don't": true})
+	path, phones, err := writeDict(full, words, background)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,11 @@ func TestBackgroundDictionary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := string(b)
+	return string(b), phones
+}
+
+func TestBackgroundDictionary(t *testing.T) {
+	d, _ := dictFor(t, map[string]bool{"yes": true}, map[string]bool{"the": true, "don't": true})
 	for _, want := range []string{"\nbg_the DH AH\n", "\nbg_don't D OW N T\n", "yes Y EH S\n", "ph_zh ZH\n"} {
 		if !strings.Contains("\n"+d, want) {
 			t.Errorf("dictionary lacks %q:\n%s", want, d)
@@ -99,25 +105,13 @@ func TestBackgroundDictionary(t *testing.T) {
 // its h only: without it, "balance please" fit "a human please" as well as
 // the words said (README).
 func TestDroppedPronunciations(t *testing.T) {
-	full := filepath.Join(DefaultModelDir(), "cmudict-en-us.dict")
-	if _, err := os.Stat(full); err != nil {
-		t.Skipf("pocketsphinx-en-us not installed: %v", err)
-	}
-	path, phones, err := writeDict(full, map[string]bool{"human": true, "a": true}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(path)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := "\n" + string(b)
+	d, phones := dictFor(t, map[string]bool{"human": true, "a": true}, nil)
+	d = "\n" + d
 	if !strings.Contains(d, "\nhuman HH Y UW M AH N\n") || strings.Contains(d, "human(2)") || phones["human(2)"] != 0 {
-		t.Errorf("want human with its h only:\n%s", b)
+		t.Errorf("want human with its h only:%s", d)
 	}
 	if !strings.Contains(d, "\na(2) EY\n") {
-		t.Errorf("other words lost their alternate pronunciations:\n%s", b)
+		t.Errorf("other words lost their alternate pronunciations:%s", d)
 	}
 }
 

@@ -155,17 +155,7 @@ func TestRetryAfterSearchFailure(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(DefaultModelDir(), "en-us", "mdef")); err != nil {
 				t.Skipf("pocketsphinx-en-us not installed: %v", err)
 			}
-			s, err := NewSphinx(SphinxConfig{Decoders: 1, RetryDecoders: tc.retry})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			rep, err := Eval(ctx, s, "../testdata/retry", EvalConfig{Concurrency: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
+			rep, s := evalWith(t, SphinxConfig{Decoders: 1, RetryDecoders: tc.retry}, "../testdata/retry")
 			r := rep.Results[0]
 			t.Logf("%s: %q retried %v, gap %.1f, %.1f frames per phone", r.GotIntent, r.GotText, r.Retried, r.Gap, r.PhoneFrames)
 			if r.GotIntent != tc.intent || r.Retried != tc.retried || (len(r.Words) > 0) != tc.wantWords {
@@ -206,17 +196,7 @@ func TestBareRequestLimit(t *testing.T) {
 		{"agent limit 58 for every request", 58, -1, IntentAgent, IntentAgent},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := NewSphinx(SphinxConfig{Decoders: 1, MaxAgentGap: tc.agentGap, MaxBareAgentGap: tc.bareGap})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			rep, err := Eval(ctx, s, "../testdata/bare", EvalConfig{Concurrency: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
+			rep, _ := evalWith(t, SphinxConfig{Decoders: 1, MaxAgentGap: tc.agentGap, MaxBareAgentGap: tc.bareGap}, "../testdata/bare")
 			for i, want := range []string{tc.operator, tc.son} {
 				r := rep.Results[i]
 				t.Logf("%s: %s %q, gap %.1f, %.2f of the speech", r.Path, r.GotIntent, r.GotText, r.Gap, r.Confidence)
@@ -230,6 +210,24 @@ func TestBareRequestLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// evalWith opens a recognizer with cfg (closed when the test ends) and
+// runs the corpus in dir through it, one clip at a time.
+func evalWith(t *testing.T, cfg SphinxConfig, dir string) (*Report, *Sphinx) {
+	t.Helper()
+	s, err := NewSphinx(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rep, err := Eval(ctx, s, dir, EvalConfig{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep, s
 }
 
 func TestWithoutArgs(t *testing.T) {
