@@ -217,19 +217,22 @@ func (c *call) pumpDTMF(ctx context.Context) error {
 }
 
 // press takes one key press from any path: the merger drops the second
-// sighting of a press that came both ways; a new press stops the prompt
-// (barge-in) and is queued for the flow.
+// sighting of a press that came both ways; a new press is queued for the
+// flow and stops the prompt (barge-in). Queued first, stopped second: a
+// prompt stopped before its key was queued could end and let the flow
+// start the next one (Play saw no key), which then played whole (a CI run
+// of TestObserverSeesCalls answered a key after the 6.5 s menu prompt).
 func (c *call) press(d media.DTMF) {
 	if !c.merger.Add(d) {
 		return
 	}
-	c.stopPrompt()
 	c.turnEnded(InputDTMF, d.At)
 	select {
 	case c.digits <- d:
 	default:
 		c.log.Warn("key press dropped: flow is not reading keys")
 	}
+	c.stopPrompt()
 }
 
 // watchRemote applies re-INVITE changes (hold, resume, new address).
@@ -274,6 +277,12 @@ func (c *call) Play(ctx context.Context, names ...string) (bool, error) {
 	}
 	p := prompts.NewPlayer(clips)
 	c.player.Store(p)
+	if len(c.digits) > 0 {
+		// A key came in while the prompt was set up, and its press found
+		// no prompt to stop: the caller has already answered.
+		c.player.CompareAndSwap(p, nil)
+		return true, nil
+	}
 	c.sess.SetSource(c.answering(p))
 	defer c.player.CompareAndSwap(p, nil)
 	select {
