@@ -83,22 +83,20 @@ func TestAcceptThresholds(t *testing.T) {
 }
 
 func TestBarePerson(t *testing.T) {
+	person := mustExpansion(agentDefs["person"])
 	for words, want := range map[string]bool{
-		"agent": true, "an agent": true, "operator": true, "an operator": true, "representative": true,
-		"a real person": true, "a human being": false, "human": true, "customer service": true, "somebody": true,
-		"operator please": false, "agent thank you": false, "i want an operator": false, "talk to someone": false,
-		"get me a human": false, "real": false, "": false, "a an agent": false,
+		"agent": true, "an agent": true, "representative": true, "a representative": true,
+		"operator": true, "an operator": true, "human": true, "a human": true, "real person": true,
+		"a real person": true, "person": true, "a person": true, "someone": true, "somebody": true,
+		"customer service": true, "a human being": false, "operator please": false, "agent thank you": false, "i want an operator": false,
+		"talk to someone": false, "get me a human": false, "real": false, "": false, "a an agent": false,
 	} {
 		if got := barePerson(words, 1); got != want {
 			t.Errorf("barePerson(%q, 1) = %v, want %v", words, got, want)
 		}
-	}
-	// Every bare phrase is one of the agent rules' <person>.
-	person := mustExpansion(agentDefs["person"])
-	for _, w := range []string{"agent", "an agent", "representative", "a representative", "operator", "an operator",
-		"human", "a human", "real person", "a real person", "person", "a person", "someone", "somebody", "customer service"} {
-		if !barePerson(w, 1) || !person.MatchString(w+" ") {
-			t.Errorf("%q: bare %v, a <person> %v; want both", w, barePerson(w, 1), person.MatchString(w+" "))
+		// Every bare phrase is one of the agent rules' <person>.
+		if want && !person.MatchString(words+" ") {
+			t.Errorf("%q is bare but not a <person>", words)
 		}
 	}
 	if barePerson("operator", bareAgentShare-0.01) {
