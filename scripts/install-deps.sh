@@ -6,12 +6,17 @@
 #   scripts/install-deps.sh --run    only what `ivr serve` needs at run time
 #   scripts/install-deps.sh --voice  adds festival: the voice used to regenerate
 #                                    prompts, and the voices of
-#                                    `SYNTH=festival scripts/gen-corpus.sh`
+#                                    `SYNTH=festival scripts/gen-corpus.sh`;
+#                                    and the Asterisk prompts' transcripts for
+#                                    scripts/gen-real-corpus.sh
+#
+# The tests' packages include asterisk-core-sounds-en-wav: real recorded
+# speech (the Asterisk PBX's English prompts) for TestEvalRealSpeechCI.
 set -euo pipefail
 
 runtime=(libpocketsphinx-dev pocketsphinx-en-us pkg-config gcc)
-testing=(sip-tester espeak-ng sox libsox-fmt-mp3 chromium curl bc)
-voice=(festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k lame)
+testing=(sip-tester espeak-ng sox libsox-fmt-mp3 chromium curl bc asterisk-core-sounds-en-wav)
+voice=(festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k lame asterisk-core-sounds-en)
 
 want=("${runtime[@]}")
 case "${1:-}" in
