@@ -300,7 +300,7 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 	}
 	s.log.Info("asr: pocketsphinx ready", "model", cfg.ModelDir, "mllr", mllrName(cfg.MLLR), "decoders", cfg.Decoders,
 		"retry_decoders", max(0, cfg.RetryDecoders),
-		"grammars", len(s.grammars), "words", len(words), "max_acoustic_gap", cfg.MaxAcousticGap,
+		"grammars", len(s.grammars), "words", len(words), "background_words", len(background), "max_acoustic_gap", cfg.MaxAcousticGap,
 		"max_agent_gap", cfg.MaxAgentGap, "max_bare_agent_gap", cfg.MaxBareAgentGap,
 		"min_phone_frames", cfg.MinPhoneFrames, "took", time.Since(start).Round(time.Millisecond))
 	return s, nil

@@ -95,17 +95,11 @@ func recognitionFlags() []cli.Flag {
 // applyRecognitionFlags sets recognitionFlags on a configuration whose
 // Grammars are already chosen.
 func applyRecognitionFlags(c *cli.Context, cfg *asr.SphinxConfig) {
-	for _, g := range cfg.Grammars {
+	for _, g := range withBackground(cfg.Grammars, c.Int("background")) {
 		if w := c.Float64("garbage-weight"); w != 0 {
 			g.GarbageWeight = w
 		}
-		if g.Open { // the background loop is for the closed grammars
-			continue
-		}
-		if n := c.Int("background"); n > 0 {
-			g.Background = n
-		}
-		if w := c.Float64("background-weight"); w != 0 {
+		if w := c.Float64("background-weight"); w != 0 && !g.Open {
 			g.BackgroundWeight = w
 		}
 	}
@@ -119,6 +113,19 @@ func applyRecognitionFlags(c *cli.Context, cfg *asr.SphinxConfig) {
 	cfg.MaxBareAgentGap = c.Float64("max-bare-agent-gap")
 	cfg.MinPhoneFrames = c.Float64("min-phone-frames")
 	cfg.RetryDecoders = c.Int("retry-decoders")
+}
+
+// withBackground gives the closed grammars (not the open digits and
+// amounts, whose phrases can always go on) a loop of n common English words
+// beside their rules (asr.Grammar.Background; 0 leaves them as they are),
+// and returns gs.
+func withBackground(gs []*asr.Grammar, n int) []*asr.Grammar {
+	for _, g := range gs {
+		if n > 0 && !g.Open {
+			g.Background = n
+		}
+	}
+	return gs
 }
 
 // newSphinxFromFlags opens the recognizer; streams > 0 sizes the default

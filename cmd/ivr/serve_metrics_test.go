@@ -220,7 +220,8 @@ func TestServeMetricsAndCallLogs(t *testing.T) {
 	logs := &lockedBuffer{}
 	stop := startServeLogged(t, logs, sipAddr, "--data-dir", t.TempDir(), "--demo-accounts", "--http-addr", httpAddr,
 		"--rtp-ports", "44000-44998", "--max-calls", "3", "--asr-decoders", "2", "--log-format", "json",
-		"--log-level", "debug", "--asr-max-acoustic-gap", "55", "--asr-max-agent-gap", "58", "--asr-max-bare-agent-gap", "61", "--asr-min-phone-frames", "4")
+		"--log-level", "debug", "--asr-max-acoustic-gap", "55", "--asr-max-agent-gap", "58", "--asr-max-bare-agent-gap", "61", "--asr-min-phone-frames", "4",
+		"--asr-background", "300")
 	_, before := scrape(t, httpAddr)
 	if v := value(before, "ivr_calls_total", "outcome", "handed_over"); v != 0 {
 		t.Fatalf("ivr_calls_total{outcome=handed_over} %v before any call, want 0", v)
@@ -315,12 +316,12 @@ func TestServeMetricsAndCallLogs(t *testing.T) {
 	callLog := logs.String() // every call has ended; shutdown's own lines come after
 	stop()
 	checkCallLogs(t, callLog)
-	checkRejectionSettings(t, callLog, 55, 58, 61, 4)
+	checkRejectionSettings(t, callLog, 55, 58, 61, 4, 300)
 }
 
 // checkRejectionSettings checks that the recognizer's start-up line reports
 // the rejection settings serve was given.
-func checkRejectionSettings(t *testing.T, log string, gap, agentGap, bareGap, pf float64) {
+func checkRejectionSettings(t *testing.T, log string, gap, agentGap, bareGap, pf float64, background int) {
 	t.Helper()
 	for _, l := range strings.Split(log, "\n") {
 		var rec struct {
@@ -329,6 +330,7 @@ func checkRejectionSettings(t *testing.T, log string, gap, agentGap, bareGap, pf
 			MaxAgentGap     float64 `json:"max_agent_gap"`
 			MaxBareAgentGap float64 `json:"max_bare_agent_gap"`
 			MinPhoneFrames  float64 `json:"min_phone_frames"`
+			Background      int     `json:"background_words"`
 		}
 		if json.Unmarshal([]byte(l), &rec) != nil || rec.Msg != "asr: pocketsphinx ready" {
 			continue
@@ -336,6 +338,9 @@ func checkRejectionSettings(t *testing.T, log string, gap, agentGap, bareGap, pf
 		if rec.MaxAcousticGap != gap || rec.MaxAgentGap != agentGap || rec.MaxBareAgentGap != bareGap || rec.MinPhoneFrames != pf {
 			t.Errorf("recognizer started with max_acoustic_gap %v, max_agent_gap %v, max_bare_agent_gap %v, min_phone_frames %v; want %v, %v, %v, %v",
 				rec.MaxAcousticGap, rec.MaxAgentGap, rec.MaxBareAgentGap, rec.MinPhoneFrames, gap, agentGap, bareGap, pf)
+		}
+		if rec.Background != background {
+			t.Errorf("recognizer started with %d background words, want %d (--asr-background)", rec.Background, background)
 		}
 		return
 	}
