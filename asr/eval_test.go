@@ -34,7 +34,10 @@ func TestEvalCorpusCI(t *testing.T) {
 	// phone-channel MLLR and the acoustic-gap rejection at 50; 0.919 / 0.176
 	// (3 of 17) with PocketSphinx's noise subtraction and silence removal off
 	// (results no longer depend on the decoder's history, so the figures are
-	// the same every run). Without the MLLR transform, 0.677.
+	// the same every run); 0.903 / 0.176 with the background word loop at
+	// the yes/no questions (a "no it isn't" heard as common words, while the
+	// three held-out corpora gained 2-3 yes/no answers each). Without the
+	// MLLR transform, 0.677.
 	if rep.IntentAccuracy < 0.90 {
 		t.Errorf("intent accuracy %.3f < 0.90", rep.IntentAccuracy)
 	}

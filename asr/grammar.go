@@ -53,6 +53,13 @@ type Grammar struct {
 	// BackgroundWeight is the JSGF weight on each background word; 0 means
 	// DefaultBackgroundWeight.
 	BackgroundWeight float64
+	// MaxAcousticGap and MaxAgentGap take the place of the recognizer's
+	// limits (SphinxConfig) for this grammar's results: 0 keeps the
+	// recognizer's, negative turns the limit off. A background loop makes
+	// every result's gap larger (PocketSphinx scores more senones each
+	// frame, and the gap is measured against the best of them), so a
+	// grammar with one needs its own.
+	MaxAcousticGap, MaxAgentGap float64
 }
 
 // Cue is a cue phrase heard in an utterance.

@@ -82,7 +82,10 @@ func barePerson(words string, conf float64) bool {
 // poorly (a request for a person has its own limit, higher again for
 // the words for a person alone), or words squeezed into too few frames
 // make it a no-match.
-func (s *Sphinx) accept(intent, words string, conf, gap, pf float64) bool {
+//
+// g's own limits (Grammar.MaxAcousticGap, MaxAgentGap), when set, take the
+// place of the recognizer's; g may be nil.
+func (s *Sphinx) accept(g *Grammar, intent, words string, conf, gap, pf float64) bool {
 	if s.cfg.MinConfidence > 0 && conf < s.cfg.MinConfidence {
 		return false
 	}
@@ -90,8 +93,14 @@ func (s *Sphinx) accept(intent, words string, conf, gap, pf float64) bool {
 		return false
 	}
 	limit := s.cfg.MaxAcousticGap
+	if g != nil && g.MaxAcousticGap != 0 {
+		limit = g.MaxAcousticGap
+	}
 	if intent == IntentAgent {
 		limit = s.cfg.MaxAgentGap
+		if g != nil && g.MaxAgentGap != 0 {
+			limit = g.MaxAgentGap
+		}
 		if limit > 0 && s.cfg.MaxBareAgentGap > limit && barePerson(words, conf) {
 			limit = s.cfg.MaxBareAgentGap
 		}

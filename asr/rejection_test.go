@@ -75,10 +75,48 @@ func TestAcceptThresholds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &Sphinx{cfg: SphinxConfig{MinConfidence: tc.minConf, MaxAcousticGap: tc.maxGap, MaxAgentGap: tc.agentGap,
 				MaxBareAgentGap: tc.bareGap, MinPhoneFrames: tc.minPF}}
-			if got := s.accept(tc.intent, tc.words, tc.conf, tc.gap, tc.pf); got != tc.want {
+			if got := s.accept(nil, tc.intent, tc.words, tc.conf, tc.gap, tc.pf); got != tc.want {
 				t.Errorf("accept(%s, %q, %v, %v, %v) = %v, want %v", tc.intent, tc.words, tc.conf, tc.gap, tc.pf, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestGrammarLimits checks that a grammar's own gap limits take the place of
+// the recognizer's, and that the yes/no grammar has them with its
+// background loop.
+func TestGrammarLimits(t *testing.T) {
+	s := &Sphinx{cfg: SphinxConfig{MaxAcousticGap: 50, MaxAgentGap: 50, MaxBareAgentGap: 58}}
+	loop := &Grammar{MaxAcousticGap: -1, MaxAgentGap: 56}
+	tests := []struct {
+		name          string
+		g             *Grammar
+		intent, words string
+		gap           float64
+		want          bool
+	}{
+		{"recognizer's limit without a grammar", nil, IntentYes, "yes", 52.5, false},
+		{"recognizer's limit when the grammar sets none", &Grammar{}, IntentYes, "yes", 52.5, false},
+		{"grammar's limit off", loop, IntentYes, "yes", 80, true},
+		{"grammar's agent limit", loop, IntentAgent, "talk to an agent", 55, true},
+		{"above the grammar's agent limit", loop, IntentAgent, "talk to an agent", 56.5, false},
+		{"bare limit above the grammar's agent limit", loop, IntentAgent, "operator", 57.5, true},
+		{"grammar's own general limit", &Grammar{MaxAcousticGap: 40}, IntentYes, "yes", 45, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := s.accept(tc.g, tc.intent, tc.words, 1, tc.gap, 9); got != tc.want {
+				t.Errorf("accept(%s, %q, gap %v) = %v, want %v", tc.intent, tc.words, tc.gap, got, tc.want)
+			}
+		})
+	}
+	c := ConfirmGrammar()
+	if c.Background != ConfirmBackground || c.MaxAcousticGap >= 0 || c.MaxAgentGap <= 0 {
+		t.Errorf("confirm grammar: background %d, gap limit %v, agent limit %v; want %d words, no general limit, an agent limit",
+			c.Background, c.MaxAcousticGap, c.MaxAgentGap, ConfirmBackground)
+	}
+	if m := MainGrammar(); m.Background != 0 || m.MaxAcousticGap != 0 || m.MaxAgentGap != 0 {
+		t.Errorf("main grammar: background %d, limits %v / %v; want none of its own (50 calls on two cores)", m.Background, m.MaxAcousticGap, m.MaxAgentGap)
 	}
 }
 

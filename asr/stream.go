@@ -404,7 +404,7 @@ func (st *sphinxStream) result() Event {
 	voice := st.voice.voice(len(strings.Fields(words)))
 	ev := Event{Type: EventNoMatch, Text: words, Confidence: conf, AcousticGap: acousticGap(segs),
 		PhoneFrames: phoneFrames(segs, st.rec.phones), Cues: cues, Voice: voice, Words: segs, Retried: retried}
-	if intent == "" || !st.rec.accept(intent, words, ev.Confidence, ev.AcousticGap, ev.PhoneFrames) {
+	if intent == "" || !st.rec.accept(cg.g, intent, words, ev.Confidence, ev.AcousticGap, ev.PhoneFrames) {
 		return ev
 	}
 	ev.Type, ev.Intent = EventFinal, intent

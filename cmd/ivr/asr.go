@@ -80,7 +80,7 @@ func recognitionFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "mllr", Usage: "MLLR transform of the acoustic model to the phone channel: a file from scripts/gen-mllr.sh, or none (default: the embedded asr/phone.mllr)"},
 		&cli.Float64Flag{Name: "garbage-weight", Usage: "weight of the out-of-grammar phone loop (default 1e-12)"},
-		&cli.IntFlag{Name: "background", Usage: "add this many common English words (300 measured best) as an out-of-grammar loop to the closed grammars (main, confirm); 0: off, as in serve"},
+		&cli.IntFlag{Name: "background", Usage: "add this many common English words (300 measured best) as an out-of-grammar loop to the closed grammars (main, confirm); 0: at the yes/no questions only, as in serve; -1: nowhere"},
 		&cli.Float64Flag{Name: "background-weight", Usage: "weight of each background word (default 1e-24)"},
 		&cli.Float64Flag{Name: "min-confidence", Usage: "reject results whose words explain less than this share of the speech (default 0: off)"},
 		&cli.StringSliceFlag{Name: "decoder-arg", Usage: "extra decoder argument pair, e.g. --decoder-arg=-beam --decoder-arg=1e-40"},
@@ -117,11 +117,15 @@ func applyRecognitionFlags(c *cli.Context, cfg *asr.SphinxConfig) {
 
 // withBackground gives the closed grammars (not the open digits and
 // amounts, whose phrases can always go on) a loop of n common English words
-// beside their rules (asr.Grammar.Background; 0 leaves them as they are),
-// and returns gs.
+// beside their rules (asr.Grammar.Background), and returns gs. 0 leaves
+// the grammars as they are (the loop at the yes/no questions only,
+// asr.ConfirmBackground); negative takes it out of every grammar.
 func withBackground(gs []*asr.Grammar, n int) []*asr.Grammar {
 	for _, g := range gs {
-		if n > 0 && !g.Open {
+		switch {
+		case n < 0:
+			g.Background = 0
+		case n > 0 && !g.Open:
 			g.Background = n
 		}
 	}
