@@ -119,7 +119,7 @@ func (st *sphinxStream) WriteSample(pcm []int16) error {
 		return fmt.Errorf("%w: %d samples, want %d", ErrFrameSize, len(pcm), media.FrameSamples)
 	}
 	if st.ctx.Err() != nil {
-		return ErrClosed
+		return st.closedErr()
 	}
 	f := st.free.Get().(*frameIn)
 	copy(f.pcm[:], pcm)
@@ -128,8 +128,14 @@ func (st *sphinxStream) WriteSample(pcm []int16) error {
 	case st.in <- f:
 		return nil
 	case <-st.ctx.Done():
-		return ErrClosed
+		return st.closedErr()
 	}
+}
+
+// closedErr is ErrClosed with the reason the stream's context ended (the
+// call hung up, an evaluation ran out of time), for logs and reports.
+func (st *sphinxStream) closedErr() error {
+	return fmt.Errorf("%w: %w", ErrClosed, context.Cause(st.ctx))
 }
 
 // Listen selects the grammar for the next utterance.

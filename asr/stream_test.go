@@ -2,6 +2,7 @@ package asr
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -88,5 +89,23 @@ func TestStreamEvents(t *testing.T) {
 	}
 	if err := st.WriteSample(make([]int16, media.FrameSamples)); err == nil {
 		t.Error("write after close accepted")
+	}
+}
+
+// TestWriteAfterContextEnds checks that a frame written after the stream's
+// context ended is refused with ErrClosed and the reason.
+func TestWriteAfterContextEnds(t *testing.T) {
+	s := newTestSphinx(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	st, err := s.NewStream(ctx, StreamConfig{Grammar: GrammarMain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	<-ctx.Done()
+	err = st.WriteSample(make([]int16, media.FrameSamples))
+	if !errors.Is(err, ErrClosed) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WriteSample after the deadline: %v, want ErrClosed and the deadline", err)
 	}
 }
