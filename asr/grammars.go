@@ -201,7 +201,6 @@ func MainGrammar() *Grammar {
 // (README, "Real recorded speech"). Few utterances are answers to a yes/no
 // question, so the loop's CPU is spent where money moves.
 const (
-	ConfirmBackground  = 300
 	confirmMaxGap      = -1
 	confirmMaxAgentGap = 56
 )
@@ -216,7 +215,7 @@ func ConfirmGrammar() *Grammar {
 	})
 	defs, rules = WithMenuRequests(defs, rules)
 	return &Grammar{Name: GrammarConfirm, Defs: cueDefs(defs), Rules: rules, Garbage: true, Cues: FrustrationCues(),
-		Background: ConfirmBackground, MaxAcousticGap: confirmMaxGap, MaxAgentGap: confirmMaxAgentGap}
+		Background: DefaultBackgroundWords, MaxAcousticGap: confirmMaxGap, MaxAgentGap: confirmMaxAgentGap}
 }
 
 // numberDefs spell numbers from 0 to 999,999 the way callers say them.

@@ -2,12 +2,10 @@ package asr
 
 import (
 	"bufio"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // realSounds is where Debian's asterisk-core-sounds-en-wav installs the
@@ -62,17 +60,7 @@ func TestEvalRealSpeechCI(t *testing.T) {
 					g.Background = c.background
 				}
 			}
-			s, err := NewSphinx(SphinxConfig{Decoders: 1, Grammars: gs, MaxAcousticGap: c.gap, MaxAgentGap: c.agent})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			rep, err := Eval(ctx, s, dir, EvalConfig{Concurrency: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
+			rep, _ := evalWith(t, SphinxConfig{Decoders: 1, Grammars: gs, MaxAcousticGap: c.gap, MaxAgentGap: c.agent}, dir)
 			checkRealSpeech(t, rep, c.main, c.person, c.confirm, c.yes)
 		})
 	}

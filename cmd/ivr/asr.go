@@ -119,7 +119,7 @@ func applyRecognitionFlags(c *cli.Context, cfg *asr.SphinxConfig) {
 // amounts, whose phrases can always go on) a loop of n common English words
 // beside their rules (asr.Grammar.Background), and returns gs. 0 leaves
 // the grammars as they are (the loop at the yes/no questions only,
-// asr.ConfirmBackground); negative takes it out of every grammar.
+// asr.DefaultBackgroundWords); negative takes it out of every grammar.
 func withBackground(gs []*asr.Grammar, n int) []*asr.Grammar {
 	for _, g := range gs {
 		switch {
