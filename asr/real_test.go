@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -146,4 +147,49 @@ func realCorpus(t *testing.T, list string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// TestVerifyAgent decodes real off-topic sentences that the main grammar
+// takes for a request for a person, and a real "agent", with and without
+// the second decode of such requests (Grammar.VerifyAgent): the sentences
+// become no-matches, the request stays.
+func TestVerifyAgent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decodes 3 clips twice")
+	}
+	if _, err := os.Stat(realSounds); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%v: scripts/install-deps.sh installs asterisk-core-sounds-en-wav", err)
+		}
+		t.Skipf("asterisk-core-sounds-en-wav not installed: %v", err)
+	}
+	list := filepath.Join(t.TempDir(), "prompts.tsv")
+	if err := os.WriteFile(list, []byte("path\tstep\tintent\ttext\n"+
+		"confbridge-unlocked.wav\tmain\tnone\tthe conference is now unlocked\n"+
+		"vm-msgsaved.wav\tmain\tnone\tyour message has been saved\n"+
+		"spy-agent.wav\tmain\tagent\tagent\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := realCorpus(t, list)
+	got := map[bool][]string{}
+	for _, verify := range []bool{false, true} {
+		gs := DefaultGrammars()
+		for _, g := range gs {
+			if verify && g.Name == GrammarMain {
+				g.VerifyAgent = DefaultBackgroundWords
+			}
+		}
+		rep, _ := evalWith(t, SphinxConfig{Decoders: 1, Grammars: gs}, dir)
+		for _, r := range rep.Results {
+			got[verify] = append(got[verify], r.GotIntent)
+		}
+	}
+	// Measured: agent, agent, agent without ("operator", "human thank
+	// you", "agent"); none, none, agent with.
+	if want := []string{IntentAgent, IntentAgent, IntentAgent}; !slices.Equal(got[false], want) {
+		t.Errorf("without the second decode: %v, want %v (the clips no longer test it)", got[false], want)
+	}
+	if want := []string{IntentNone, IntentNone, IntentAgent}; !slices.Equal(got[true], want) {
+		t.Errorf("with the second decode: %v, want %v", got[true], want)
+	}
 }

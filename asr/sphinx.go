@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -238,7 +239,13 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 	}
 	words := map[string]bool{}
 	background := map[string]bool{}
+	gs := cfg.Grammars
 	for _, g := range cfg.Grammars {
+		if g.VerifyAgent > 0 {
+			gs = append(gs[:len(gs):len(gs)], g.verifyCopy())
+		}
+	}
+	for _, g := range gs {
 		c, err := g.compile()
 		if err != nil {
 			return nil, err
@@ -300,7 +307,7 @@ func NewSphinx(cfg SphinxConfig) (*Sphinx, error) {
 	}
 	s.log.Info("asr: pocketsphinx ready", "model", cfg.ModelDir, "mllr", mllrName(cfg.MLLR), "decoders", cfg.Decoders,
 		"retry_decoders", max(0, cfg.RetryDecoders),
-		"grammars", len(s.grammars), "words", len(words), "background_words", len(background), "max_acoustic_gap", cfg.MaxAcousticGap,
+		"grammars", len(s.grammars), "words", len(words), "background_words", len(background), "verify_agent", len(gs) > len(cfg.Grammars), "max_acoustic_gap", cfg.MaxAcousticGap,
 		"max_agent_gap", cfg.MaxAgentGap, "max_bare_agent_gap", cfg.MaxBareAgentGap,
 		"min_phone_frames", cfg.MinPhoneFrames, "took", time.Since(start).Round(time.Millisecond))
 	return s, nil
@@ -420,7 +427,9 @@ func writeTemp(pattern, text, what string) (string, error) {
 }
 
 // Grammars lists the grammar names streams can Listen for.
-func (s *Sphinx) Grammars() []string { return sortedKeys(s.grammars) }
+func (s *Sphinx) Grammars() []string {
+	return slices.DeleteFunc(sortedKeys(s.grammars), func(n string) bool { return strings.HasSuffix(n, verifySuffix) })
+}
 
 // FrontEndString describes the front-end chain every stream uses.
 func (s *Sphinx) FrontEndString() string { return NewFrontEnd(s.cfg.FrontEnd, 0).String() }

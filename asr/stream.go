@@ -257,7 +257,7 @@ func (st *sphinxStream) pushPreRoll(f *frameIn) {
 func (st *sphinxStream) startUtterance(grammar string) {
 	st.utt = utterance{grammar: grammar, start: st.frames, pending: st.utt.pending[:0], heard: st.utt.heard[:0]}
 	if cg, ok := st.rec.grammars[grammar]; ok {
-		st.utt.keep = st.rec.retry != nil && cg.g.Open
+		st.utt.keep = st.rec.retry != nil && cg.g.Open || cg.g.VerifyAgent > 0
 	}
 	st.fe.Reset()
 	st.voice.reset()
@@ -403,13 +403,28 @@ func (st *sphinxStream) result() Event {
 			hyp, segs, retried = h, s, true
 		}
 	}
-	all, words := cleanHyp(hyp)
-	st.log.Debug("asr: hypothesis", "grammar", st.utt.grammar, "hyp", maskDigits(st.utt.grammar, all))
-	intent, cues := cg.matchCues(all)
-	conf := confidence(segs)
+	_, words := cleanHyp(hyp)
 	voice := st.voice.voice(len(strings.Fields(words)))
-	ev := Event{Type: EventNoMatch, Text: words, Confidence: conf, AcousticGap: acousticGap(segs),
-		PhoneFrames: phoneFrames(segs, st.rec.phones), Cues: cues, Voice: voice, Words: segs, Retried: retried}
+	ev := st.event(cg, hyp, segs, voice)
+	ev.Retried = retried
+	if ev.Intent == IntentAgent && cg.g.VerifyAgent > 0 && held != nil && len(st.utt.heard) > 0 {
+		if v, ok := st.verify(held, cg, voice); ok {
+			st.log.Debug("asr: request for a person verified", "first", ev.Text, "second", v.Text, "intent", v.Intent)
+			ev = v
+		}
+	}
+	return ev
+}
+
+// event makes the event of a hypothesis and its path in grammar cg: a
+// final result when its words match a rule and pass the rejection limits,
+// else a no-match.
+func (st *sphinxStream) event(cg *compiledGrammar, hyp string, segs []WordScore, voice Voice) Event {
+	all, words := cleanHyp(hyp)
+	st.log.Debug("asr: hypothesis", "grammar", cg.g.Name, "hyp", maskDigits(cg.g.Name, all))
+	intent, cues := cg.matchCues(all)
+	ev := Event{Type: EventNoMatch, Text: words, Confidence: confidence(segs), AcousticGap: acousticGap(segs),
+		PhoneFrames: phoneFrames(segs, st.rec.phones), Cues: cues, Voice: voice, Words: segs}
 	if intent == "" || !st.rec.accept(cg.g, intent, words, ev.Confidence, ev.AcousticGap, ev.PhoneFrames) {
 		return ev
 	}
@@ -423,6 +438,33 @@ func (st *sphinxStream) result() Event {
 		}
 	}
 	return ev
+}
+
+// verify decodes the utterance's audio again on d, the decoder that heard
+// it, with cg's verification copy (Grammar.VerifyAgent), and returns that
+// result; ok is false when the second decode failed (the first result
+// stands).
+func (st *sphinxStream) verify(d *sphinx, cg *compiledGrammar, voice Voice) (Event, bool) {
+	vcg, ok := st.rec.grammars[cg.g.Name+verifySuffix]
+	if !ok {
+		return Event{}, false
+	}
+	err := d.start(vcg.g.Name)
+	if err == nil {
+		if mean := st.rec.utteranceCMN(); mean != nil {
+			d.setCMN(mean)
+		}
+		err = d.process(st.utt.heard)
+	}
+	var hyp string
+	if err == nil {
+		hyp, _, _, _, err = d.end()
+	}
+	if err != nil {
+		st.log.Warn("asr: verification failed", "grammar", vcg.g.Name, "err", err)
+		return Event{}, false
+	}
+	return st.event(vcg, hyp, d.segments(), voice), true
 }
 
 // retry decodes the utterance's audio again on a wide-beam decoder and

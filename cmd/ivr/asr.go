@@ -88,6 +88,7 @@ func recognitionFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "max-agent-gap", Usage: "the same limit for requests for a person alone (default: --max-acoustic-gap; -1: off)"},
 		&cli.Float64Flag{Name: "max-bare-agent-gap", Usage: "a higher limit for a request said with the words for a person alone (\"operator\", \"a real person\") that explain at least half of the speech (default 58; -1: none, --max-agent-gap applies)"},
 		&cli.IntFlag{Name: "retry-decoders", Usage: "wide-beam decoders that decode an utterance again when the search found no path through the grammar (default one per CPU; -1: no retry)"},
+		&cli.IntFlag{Name: "verify-agent", Usage: "decode a request for a person at the main question again with this many background words (300 measured), and let that result stand (default 0: off)"},
 		&cli.Float64Flag{Name: "min-phone-frames", Usage: "reject results whose words take fewer 10 ms frames per phone than this (default 4.5; -1: off)"},
 	}
 }
@@ -95,7 +96,7 @@ func recognitionFlags() []cli.Flag {
 // applyRecognitionFlags sets recognitionFlags on a configuration whose
 // Grammars are already chosen.
 func applyRecognitionFlags(c *cli.Context, cfg *asr.SphinxConfig) {
-	for _, g := range withBackground(cfg.Grammars, c.Int("background")) {
+	for _, g := range withVerify(withBackground(cfg.Grammars, c.Int("background")), c.Int("verify-agent")) {
 		if w := c.Float64("garbage-weight"); w != 0 {
 			g.GarbageWeight = w
 		}
@@ -127,6 +128,22 @@ func withBackground(gs []*asr.Grammar, n int) []*asr.Grammar {
 			g.Background = 0
 		case n > 0 && !g.Open:
 			g.Background = n
+		}
+	}
+	return gs
+}
+
+// withVerify sets the second decode of requests for a person
+// (asr.Grammar.VerifyAgent) at the main question to n background words;
+// negative takes it out of every grammar, 0 leaves the grammars as they
+// are (none has it by default). It returns gs.
+func withVerify(gs []*asr.Grammar, n int) []*asr.Grammar {
+	for _, g := range gs {
+		switch {
+		case n < 0:
+			g.VerifyAgent = 0
+		case n > 0 && g.Name == asr.GrammarMain:
+			g.VerifyAgent = n
 		}
 	}
 	return gs
