@@ -28,12 +28,7 @@ func TestEvalRealSpeechCI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decodes 124 clips twice")
 	}
-	if _, err := os.Stat(realSounds); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%v: scripts/install-deps.sh installs asterisk-core-sounds-en-wav", err)
-		}
-		t.Skipf("asterisk-core-sounds-en-wav not installed: %v", err)
-	}
+	needRealSounds(t)
 	if _, err := os.Stat(filepath.Join(DefaultModelDir(), "en-us", "mdef")); err != nil {
 		t.Skipf("pocketsphinx-en-us not installed: %v", err)
 	}
@@ -111,6 +106,18 @@ func checkRealSpeech(t *testing.T, rep *Report, mainMax, personMax, confirmMax, 
 	}
 }
 
+// needRealSounds skips a test when the Asterisk prompts are not installed,
+// and fails it in CI, whose set-up installs them.
+func needRealSounds(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(realSounds); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%v: scripts/install-deps.sh installs asterisk-core-sounds-en-wav", err)
+		}
+		t.Skipf("asterisk-core-sounds-en-wav not installed: %v", err)
+	}
+}
+
 // realCorpus writes a corpus directory for Eval from a prompt list whose
 // paths are relative to realSounds: corpus.tsv and a link per clip.
 func realCorpus(t *testing.T, list string) string {
@@ -157,12 +164,7 @@ func TestVerifyAgent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decodes 3 clips twice")
 	}
-	if _, err := os.Stat(realSounds); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%v: scripts/install-deps.sh installs asterisk-core-sounds-en-wav", err)
-		}
-		t.Skipf("asterisk-core-sounds-en-wav not installed: %v", err)
-	}
+	needRealSounds(t)
 	list := filepath.Join(t.TempDir(), "prompts.tsv")
 	if err := os.WriteFile(list, []byte("path\tstep\tintent\ttext\n"+
 		"confbridge-unlocked.wav\tmain\tnone\tthe conference is now unlocked\n"+
