@@ -449,22 +449,29 @@ func (st *sphinxStream) verify(d *sphinx, cg *compiledGrammar, voice Voice) (Eve
 	if !ok {
 		return Event{}, false
 	}
-	err := d.start(vcg.g.Name)
-	if err == nil {
-		if mean := st.rec.utteranceCMN(); mean != nil {
-			d.setCMN(mean)
-		}
-		err = d.process(st.utt.heard)
-	}
-	var hyp string
-	if err == nil {
-		hyp, _, _, _, err = d.end()
-	}
+	hyp, err := st.decodeHeard(d, vcg.g.Name)
 	if err != nil {
 		st.log.Warn("asr: verification failed", "grammar", vcg.g.Name, "err", err)
 		return Event{}, false
 	}
 	return st.event(vcg, hyp, d.segments(), voice), true
+}
+
+// decodeHeard decodes the utterance's audio as the decoder heard it again
+// on d with search, from the utterance's starting cepstral mean, and
+// returns the hypothesis; d.segments() then has its path.
+func (st *sphinxStream) decodeHeard(d *sphinx, search string) (string, error) {
+	if err := d.start(search); err != nil {
+		return "", err
+	}
+	if mean := st.rec.utteranceCMN(); mean != nil {
+		d.setCMN(mean)
+	}
+	if err := d.process(st.utt.heard); err != nil {
+		return "", err
+	}
+	hyp, _, _, _, err := d.end()
+	return hyp, err
 }
 
 // retry decodes the utterance's audio again on a wide-beam decoder and
@@ -476,16 +483,7 @@ func (st *sphinxStream) retry() (hyp string, segs []WordScore, ok bool) {
 		return "", nil, false // the call ended
 	}
 	defer st.rec.releaseRetry(d)
-	err = d.start(st.utt.grammar)
-	if err == nil {
-		if mean := st.rec.utteranceCMN(); mean != nil {
-			d.setCMN(mean)
-		}
-		err = d.process(st.utt.heard)
-	}
-	if err == nil {
-		hyp, _, _, _, err = d.end()
-	}
+	hyp, err = st.decodeHeard(d, st.utt.grammar)
 	if err != nil {
 		st.log.Warn("asr: retry failed", "grammar", st.utt.grammar, "err", err)
 		return "", nil, false
