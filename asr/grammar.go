@@ -81,7 +81,7 @@ const verifySuffix = "_verify"
 func (g *Grammar) verifyCopy() *Grammar {
 	v := *g
 	v.Name, v.VerifyAgent = g.Name+verifySuffix, 0
-	v.Background, v.MaxAcousticGap, v.MaxAgentGap = g.VerifyAgent, confirmMaxGap, confirmMaxAgentGap
+	v.Background, v.MaxAcousticGap, v.MaxAgentGap = g.VerifyAgent, loopMaxGap, loopMaxAgentGap
 	return &v
 }
 

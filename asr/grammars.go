@@ -193,16 +193,17 @@ func MainGrammar() *Grammar {
 		Cues: FrustrationCues()}
 }
 
-// Rejection at the yes/no questions (ConfirmGrammar): the background word
-// loop, no general gap limit (the loop does the rejecting), and the
-// agent limit measured with the loop. Off-topic real speech at the payment
+// The gap limits of a grammar with the background word loop (the yes/no
+// questions, ConfirmGrammar, and Grammar.VerifyAgent's copies): no general
+// limit (the loop does the rejecting), and the agent limit measured with
+// the loop. Off-topic real speech at the payment
 // confirmation was taken for a yes 24 times in 480 without the loop and 7
 // with it, and yes/no answers were heard as well or better on every corpus
 // (README, "Real recorded speech"). Few utterances are answers to a yes/no
 // question, so the loop's CPU is spent where money moves.
 const (
-	confirmMaxGap      = -1
-	confirmMaxAgentGap = 56
+	loopMaxGap      = -1
+	loopMaxAgentGap = 56
 )
 
 // ConfirmGrammar is the yes/no grammar at step "confirm" (and a person).
@@ -215,7 +216,7 @@ func ConfirmGrammar() *Grammar {
 	})
 	defs, rules = WithMenuRequests(defs, rules)
 	return &Grammar{Name: GrammarConfirm, Defs: cueDefs(defs), Rules: rules, Garbage: true, Cues: FrustrationCues(),
-		Background: DefaultBackgroundWords, MaxAcousticGap: confirmMaxGap, MaxAgentGap: confirmMaxAgentGap}
+		Background: DefaultBackgroundWords, MaxAcousticGap: loopMaxGap, MaxAgentGap: loopMaxAgentGap}
 }
 
 // numberDefs spell numbers from 0 to 999,999 the way callers say them.

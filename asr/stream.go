@@ -403,13 +403,13 @@ func (st *sphinxStream) result() Event {
 			hyp, segs, retried = h, s, true
 		}
 	}
-	_, words := cleanHyp(hyp)
-	voice := st.voice.voice(len(strings.Fields(words)))
-	ev := st.event(cg, hyp, segs, voice)
+	ev := st.event(cg, hyp, segs)
 	ev.Retried = retried
+	ev.Voice = st.voice.voice(len(strings.Fields(ev.Text)))
 	if ev.Intent == IntentAgent && cg.g.VerifyAgent > 0 && held != nil && len(st.utt.heard) > 0 {
-		if v, ok := st.verify(held, cg, voice); ok {
+		if v, ok := st.verify(held, cg); ok {
 			st.log.Debug("asr: request for a person verified", "first", ev.Text, "second", v.Text, "intent", v.Intent)
+			v.Voice = ev.Voice // the same audio
 			ev = v
 		}
 	}
@@ -419,12 +419,12 @@ func (st *sphinxStream) result() Event {
 // event makes the event of a hypothesis and its path in grammar cg: a
 // final result when its words match a rule and pass the rejection limits,
 // else a no-match.
-func (st *sphinxStream) event(cg *compiledGrammar, hyp string, segs []WordScore, voice Voice) Event {
+func (st *sphinxStream) event(cg *compiledGrammar, hyp string, segs []WordScore) Event {
 	all, words := cleanHyp(hyp)
 	st.log.Debug("asr: hypothesis", "grammar", cg.g.Name, "hyp", maskDigits(cg.g.Name, all))
 	intent, cues := cg.matchCues(all)
 	ev := Event{Type: EventNoMatch, Text: words, Confidence: confidence(segs), AcousticGap: acousticGap(segs),
-		PhoneFrames: phoneFrames(segs, st.rec.phones), Cues: cues, Voice: voice, Words: segs}
+		PhoneFrames: phoneFrames(segs, st.rec.phones), Cues: cues, Words: segs}
 	if intent == "" || !st.rec.accept(cg.g, intent, words, ev.Confidence, ev.AcousticGap, ev.PhoneFrames) {
 		return ev
 	}
@@ -444,7 +444,7 @@ func (st *sphinxStream) event(cg *compiledGrammar, hyp string, segs []WordScore,
 // it, with cg's verification copy (Grammar.VerifyAgent), and returns that
 // result; ok is false when the second decode failed (the first result
 // stands).
-func (st *sphinxStream) verify(d *sphinx, cg *compiledGrammar, voice Voice) (Event, bool) {
+func (st *sphinxStream) verify(d *sphinx, cg *compiledGrammar) (Event, bool) {
 	vcg, ok := st.rec.grammars[cg.g.Name+verifySuffix]
 	if !ok {
 		return Event{}, false
@@ -454,7 +454,7 @@ func (st *sphinxStream) verify(d *sphinx, cg *compiledGrammar, voice Voice) (Eve
 		st.log.Warn("asr: verification failed", "grammar", vcg.g.Name, "err", err)
 		return Event{}, false
 	}
-	return st.event(vcg, hyp, d.segments(), voice), true
+	return st.event(vcg, hyp, d.segments()), true
 }
 
 // decodeHeard decodes the utterance's audio as the decoder heard it again
