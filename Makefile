@@ -54,7 +54,7 @@ prompts:
 corpus:
 	bash scripts/gen-corpus.sh testdata/corpus 3 42
 
-# asr/phone.mllr: needs sphinxtrain sphinxbase-utils pocketsphinx-testdata alsa-utils
+# asr/phone.mllr: needs scripts/install-deps.sh --adapt (sphinxtrain, sphinxbase-utils, pocketsphinx-testdata, alsa-utils)
 mllr:
 	bash scripts/gen-mllr.sh
 

@@ -19,6 +19,15 @@
 # the front-end (noise level or shape) or the codec path.
 #
 #   scripts/gen-mllr.sh
+#
+# For measurements (scripts/asr-ceiling.sh), not for the embedded transform:
+#   ADAPT_LIST=FILE  adapt on other recordings: lines "ID<TAB>WAV<TAB>words",
+#                    WAV relative to FILE's directory (any rate)
+#   OUT=FILE         write the transform there instead of asr/phone.mllr
+#   MAP_DIR=DIR      also write DIR/en-us: a copy of the model whose means,
+#                    variances, mixture weights and transitions are MAP-
+#                    adapted to the recordings (SphinxTrain's map_adapt, on
+#                    the first pass's counts; use it with --mllr none)
 set -euo pipefail
 model=${MODEL_DIR:-$(pkg-config --variable=modeldir pocketsphinx 2>/dev/null || echo /usr/share/pocketsphinx/model)/en-us}
 st=/usr/lib/sphinxtrain
@@ -28,8 +37,13 @@ need() { [ -e "$1" ] || { echo "gen-mllr: $1 not found (apt-get install $2)" >&2
 need "$st/bw" sphinxtrain
 need "$st/mllr_solve" sphinxtrain
 need /usr/bin/sphinx_fe sphinxbase-utils
-need "$data/cards/001.wav" pocketsphinx-testdata
-need "$alsa/Front_Left.wav" alsa-utils
+out=${OUT:-asr/phone.mllr}
+if [ -n "${ADAPT_LIST:-}" ]; then
+	need "$ADAPT_LIST" "a list of recordings"
+else
+	need "$data/cards/001.wav" pocketsphinx-testdata
+	need "$alsa/Front_Left.wav" alsa-utils
+fi
 for c in cc python3 sox go; do command -v $c >/dev/null || { echo "gen-mllr: $c not found" >&2; exit 1; }; done
 
 tmp=$(mktemp -d)
@@ -90,29 +104,36 @@ add() { # add ID FILE TRANSCRIPT
 	echo "wav/$1" >>"$tmp/ids"
 	echo "<s> $3 </s> ($1)" >>"$tmp/lsn"
 }
-while read -r id text; do
-	add "card$id" "$data/cards/$id.wav" "$text"
-done <<'EOF'
+if [ -n "${ADAPT_LIST:-}" ]; then
+	listdir=$(dirname "$ADAPT_LIST")
+	while IFS=$'\t' read -r id f text; do
+		add "$id" "$listdir/$f" "$text"
+	done <"$ADAPT_LIST"
+else
+	while read -r id text; do
+		add "card$id" "$data/cards/$id.wav" "$text"
+	done <<'EOF'
 001 ten of clubs
 002 four queen of clubs
 003 seven of clubs
 004 five five
 005 eight of spades four of clubs seven of hearts
 EOF
-while read -r id text; do
-	add "sas$id" "$data/librivox/sense_and_sensibility_01_austen_64kb-$id.wav" "$text"
-done <<'EOF'
+	while read -r id text; do
+		add "sas$id" "$data/librivox/sense_and_sensibility_01_austen_64kb-$id.wav" "$text"
+	done <<'EOF'
 0870 and mister john dashwood had then leisure to consider how much there might be prudently in his power to do for them
 0880 he was not an ill disposed young man
 0890 unless to be rather cold hearted and rather selfish is to be ill disposed
 0920 had he married a more a amiable woman he might have been made still more respectable than he was
 0930 he might even have been made amiable himself
 EOF
-add goforward "$data/goforward.raw" "go forward ten meters"
-add dhd2934z "$data/tidigits/dhd.2934z.raw" "two nine three four zero"
-for f in Front_Center Front_Left Front_Right Rear_Center Rear_Left Rear_Right Side_Left Side_Right; do
-	add "$(echo "$f" | tr 'A-Z' 'a-z' | tr -d _)" "$alsa/$f.wav" "$(echo "$f" | tr 'A-Z_' 'a-z ')"
-done
+	add goforward "$data/goforward.raw" "go forward ten meters"
+	add dhd2934z "$data/tidigits/dhd.2934z.raw" "two nine three four zero"
+	for f in Front_Center Front_Left Front_Right Rear_Center Rear_Left Rear_Right Side_Left Side_Right; do
+		add "$(echo "$f" | tr 'A-Z' 'a-z' | tr -d _)" "$alsa/$f.wav" "$(echo "$f" | tr 'A-Z_' 'a-z ')"
+	done
+fi
 echo "gen-mllr: $(wc -l <"$tmp/ids") recordings through the phone path"
 sphinx_fe -argfile "$tmp/hmm/feat.params" -samprate 16000 -c "$tmp/ids" -di "$tmp" -do "$tmp" -ei wav -eo mfc -mswav yes ${FE_ARGS:-} >"$tmp/fe.log" 2>&1 ||
 	{ tail "$tmp/fe.log" >&2; exit 1; }
@@ -130,5 +151,19 @@ pass() { # pass N [PREVIOUS]
 }
 pass 1
 pass 2 "$tmp/mllr1"
-cp "$tmp/mllr2" asr/phone.mllr
-echo "gen-mllr: wrote asr/phone.mllr"
+cp "$tmp/mllr2" "$out"
+echo "gen-mllr: wrote $out"
+
+if [ -n "${MAP_DIR:-}" ]; then
+	need "$st/map_adapt" sphinxtrain
+	rm -rf "$MAP_DIR/en-us"
+	mkdir -p "$MAP_DIR/en-us"
+	cp -r "$model/." "$MAP_DIR/en-us/"
+	m=$MAP_DIR/en-us/en-us
+	rm -f "$m/sendump" "$m/means" "$m/variances" "$m/transition_matrices" # replaced below; sendump by mixture_weights
+	"$st/map_adapt" -moddeffn "$tmp/hmm/mdef.txt" -ts2cbfn .ptm. -meanfn "$tmp/hmm/means" -varfn "$tmp/hmm/variances" \
+		-mixwfn "$tmp/hmm/mixture_weights" -tmatfn "$tmp/hmm/transition_matrices" -accumdir "$tmp/acc1" \
+		-mapmeanfn "$m/means" -mapvarfn "$m/variances" -mapmixwfn "$m/mixture_weights" -maptmatfn "$m/transition_matrices" \
+		>"$tmp/map.log" 2>&1 || { tail "$tmp/map.log" >&2; exit 1; }
+	echo "gen-mllr: wrote $MAP_DIR/en-us (MAP-adapted model; --model-dir $MAP_DIR/en-us --mllr none)"
+fi

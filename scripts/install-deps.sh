@@ -9,6 +9,9 @@
 #                                    `SYNTH=festival scripts/gen-corpus.sh`;
 #                                    and the Asterisk prompts' transcripts for
 #                                    scripts/gen-real-corpus.sh
+#   scripts/install-deps.sh --adapt  adds, to --voice, SphinxTrain and the
+#                                    real speech gen-mllr.sh adapts on (and
+#                                    scripts/asr-ceiling.sh)
 #
 # The tests' packages include asterisk-core-sounds-en-wav: real recorded
 # speech (the Asterisk PBX's English prompts) for TestEvalRealSpeechCI.
@@ -17,11 +20,13 @@ set -euo pipefail
 runtime=(libpocketsphinx-dev pocketsphinx-en-us pkg-config gcc)
 testing=(sip-tester espeak-ng sox libsox-fmt-mp3 chromium curl bc asterisk-core-sounds-en-wav)
 voice=(festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k lame asterisk-core-sounds-en)
+adapt=(sphinxtrain sphinxbase-utils pocketsphinx-testdata alsa-utils python3)
 
 want=("${runtime[@]}")
 case "${1:-}" in
   --run) ;;
   --voice) want+=("${testing[@]}" "${voice[@]}") ;;
+  --adapt) want+=("${testing[@]}" "${voice[@]}" "${adapt[@]}") ;;
   *) want+=("${testing[@]}") ;;
 esac
 
