@@ -28,9 +28,16 @@
 # (scripts/install-deps.sh --adapt). About 11 minutes for the three espeak
 # corpora and the real one (one core).
 set -euo pipefail
-work=${1:?usage: asr-ceiling.sh WORKDIR CORPUS_DIR...}
+[ $# -ge 2 ] || { echo "usage: asr-ceiling.sh WORKDIR CORPUS_DIR..." >&2; exit 1; }
+work=$(realpath -m "$1")
 shift
-[ $# -gt 0 ] || { echo "usage: asr-ceiling.sh WORKDIR CORPUS_DIR..." >&2; exit 1; }
+corpora=()
+for c in "$@"; do
+	[ -f "$c/corpus.tsv" ] || { echo "asr-ceiling: $c/corpus.tsv not found" >&2; exit 1; }
+	corpora+=("$(realpath "$c")")
+done
+set -- "${corpora[@]}"
+cd "$(dirname "$0")/.." # the repository: the binary and gen-mllr.sh are built from it
 reps=${REPS:-2}
 tr=${TRANSCRIPTS:-/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz}
 dict=$(pkg-config --variable=modeldir pocketsphinx 2>/dev/null || echo /usr/share/pocketsphinx/model)/en-us/cmudict-en-us.dict

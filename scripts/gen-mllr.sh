@@ -39,7 +39,7 @@ need "$st/mllr_solve" sphinxtrain
 need /usr/bin/sphinx_fe sphinxbase-utils
 out=${OUT:-asr/phone.mllr}
 if [ -n "${ADAPT_LIST:-}" ]; then
-	need "$ADAPT_LIST" "a list of recordings"
+	[ -f "$ADAPT_LIST" ] || { echo "gen-mllr: ADAPT_LIST $ADAPT_LIST not found" >&2; exit 1; }
 else
 	need "$data/cards/001.wav" pocketsphinx-testdata
 	need "$alsa/Front_Left.wav" alsa-utils
