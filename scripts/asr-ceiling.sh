@@ -22,7 +22,8 @@
 # e.g. scripts/asr-ceiling.sh /tmp/ceiling /tmp/r1234 /tmp/r99 /tmp/r77
 # (corpora from scripts/gen-corpus.sh DIR 3 SEED). REPS (default 2) is how
 # many times each sentence is spoken, each time by another drawn voice.
-# Prints a markdown table: intent accuracy / false accepts / exact phrases.
+# Prints markdown tables (intent accuracy / false accepts / exact phrases per
+# corpus; answers heard right per step) and draws WORKDIR/ceiling.svg.
 #
 # Needs what gen-mllr.sh needs, and espeak-ng, sox, asterisk-core-sounds-en
 # (scripts/install-deps.sh --adapt). About 11 minutes for the three espeak
@@ -132,3 +133,7 @@ print("|---|---|---|---|")
 for s in steps:
     print(f"| {s} | " + " | ".join(f"{ok[l, s]} of {n[l, s]} ({100 * ok[l, s] / n[l, s]:.1f} %)" for l in labels) + " |")
 EOF
+names=()
+for c in "$@"; do names+=("$(basename "$c")"); done
+python3 scripts/plot-ceiling.py "$work" "$work/ceiling.svg" "${names[@]}"
+echo "asr-ceiling: drew $work/ceiling.svg" >&2
