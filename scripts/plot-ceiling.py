@@ -8,7 +8,11 @@ MLLR from espeak, MAP to espeak) joined in that order, and the target corner.
 reads WORKDIR/eval-CORPUS_NAME-{default,mllr,map}.json; a corpus with fewer than
 20 in-grammar clips is left out. Standard library only."""
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import svgplot  # noqa: E402
 
 work, out_path, names = sys.argv[1], sys.argv[2], sys.argv[3:]
 models = [('default', 'default (real-speech MLLR)', 'circle'),
@@ -24,24 +28,12 @@ for n in names:
 names = kept
 
 W, H, L, T, R, B = 780, 480, 70, 50, 220, 60
-x0, x1, y0, y1 = 0.0, 0.35, 0.80, 1.0
-def X(v): return L + (v - x0) / (x1 - x0) * (W - L - R)
-def Y(v): return T + (y1 - v) / (y1 - y0) * (H - T - B)
-svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
-       f'<rect width="{W}" height="{H}" fill="white"/>',
-       f'<text x="{L}" y="22" font-size="15" font-weight="bold">The en-us model adapted to the test voices: how far it gets</text>',
-       f'<text x="{L}" y="40" fill="#555">scripts/asr-ceiling.sh; each corpus: default, then MLLR and MAP adapted to espeak-ng; target: the green corner</text>']
-for i in range(8):
-    v = x0 + i * 0.05
-    svg.append(f'<line x1="{X(v):.1f}" y1="{T}" x2="{X(v):.1f}" y2="{H-B}" stroke="#eee"/>'
-               f'<text x="{X(v):.1f}" y="{H-B+16}" text-anchor="middle">{v*100:.0f}%</text>')
-for i in range(5):
-    v = y0 + i * 0.05
-    svg.append(f'<line x1="{L}" y1="{Y(v):.1f}" x2="{W-R}" y2="{Y(v):.1f}" stroke="#eee"/>'
-               f'<text x="{L-6}" y="{Y(v)+4:.1f}" text-anchor="end">{v*100:.0f}%</text>')
-svg.append(f'<text x="{(L+W-R)/2}" y="{H-18}" text-anchor="middle">false accepts (out-of-grammar clips given an intent)</text>')
-svg.append(f'<text x="18" y="{(T+H-B)/2}" text-anchor="middle" transform="rotate(-90 18 {(T+H-B)/2})">intent accuracy</text>')
-svg.append(f'<rect x="{X(0):.1f}" y="{Y(1.0):.1f}" width="{X(0.05)-X(0):.1f}" height="{Y(0.97)-Y(1.0):.1f}" fill="#2a2" opacity="0.3"/>')
+svg, X, Y = svgplot.frame((W, H), (L, T, R, B), (0.0, 0.35), (0.80, 1.0),
+                          'The en-us model adapted to the test voices: how far it gets',
+                          'scripts/asr-ceiling.sh; each corpus: default, then MLLR and MAP adapted to espeak-ng; target: the green corner',
+                          8, 5)
+y0, y1 = 0.80, 1.0
+
 
 def marker(shape, x, y, color):
     if shape == 'circle':
