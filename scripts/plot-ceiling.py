@@ -28,11 +28,11 @@ for n in names:
 names = kept
 
 W, H, L, T, R, B = 780, 480, 70, 50, 220, 60
-svg, X, Y = svgplot.frame((W, H), (L, T, R, B), (0.0, 0.35), (0.80, 1.0),
+y0, y1 = 0.80, 1.0
+svg, X, Y = svgplot.frame((W, H), (L, T, R, B), (0.0, 0.35), (y0, y1),
                           'The en-us model adapted to the test voices: how far it gets',
                           'scripts/asr-ceiling.sh; each corpus: default, then MLLR and MAP adapted to espeak-ng; target: the green corner',
                           8, 5)
-y0, y1 = 0.80, 1.0
 
 
 def marker(shape, x, y, color):
