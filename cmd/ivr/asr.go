@@ -96,7 +96,7 @@ func recognitionFlags() []cli.Flag {
 // applyRecognitionFlags sets recognitionFlags on a configuration whose
 // Grammars are already chosen.
 func applyRecognitionFlags(c *cli.Context, cfg *asr.SphinxConfig) {
-	for _, g := range withVerify(withBackground(cfg.Grammars, c.Int("background")), c.Int("verify-agent")) {
+	for _, g := range withLoops(cfg.Grammars, c.Int("background"), c.Int("verify-agent")) {
 		if w := c.Float64("garbage-weight"); w != 0 {
 			g.GarbageWeight = w
 		}
@@ -116,34 +116,27 @@ func applyRecognitionFlags(c *cli.Context, cfg *asr.SphinxConfig) {
 	cfg.RetryDecoders = c.Int("retry-decoders")
 }
 
-// withBackground gives the closed grammars (not the open digits and
-// amounts, whose phrases can always go on) a loop of n common English words
-// beside their rules (asr.Grammar.Background), and returns gs. 0 leaves
-// the grammars as they are (the loop at the yes/no questions only,
-// asr.DefaultBackgroundWords); negative takes it out of every grammar.
-func withBackground(gs []*asr.Grammar, n int) []*asr.Grammar {
+// withLoops sets the background word loop and the second decode of
+// requests for a person on gs and returns gs. background > 0 gives the
+// closed grammars (not the open digits and amounts, whose phrases can always
+// go on) a loop of that many common English words beside their rules
+// (asr.Grammar.Background); verifyAgent > 0 decodes a request for a person
+// at the main question again with that many (asr.Grammar.VerifyAgent).
+// 0 leaves the grammars as they are (the loop at the yes/no questions only,
+// no second decode); negative takes either out of every grammar.
+func withLoops(gs []*asr.Grammar, background, verifyAgent int) []*asr.Grammar {
 	for _, g := range gs {
 		switch {
-		case n < 0:
+		case background < 0:
 			g.Background = 0
-		case n > 0 && !g.Open:
-			g.Background = n
+		case background > 0 && !g.Open:
+			g.Background = background
 		}
-	}
-	return gs
-}
-
-// withVerify sets the second decode of requests for a person
-// (asr.Grammar.VerifyAgent) at the main question to n background words;
-// negative takes it out of every grammar, 0 leaves the grammars as they
-// are (none has it by default). It returns gs.
-func withVerify(gs []*asr.Grammar, n int) []*asr.Grammar {
-	for _, g := range gs {
 		switch {
-		case n < 0:
+		case verifyAgent < 0:
 			g.VerifyAgent = 0
-		case n > 0 && g.Name == asr.GrammarMain:
-			g.VerifyAgent = n
+		case verifyAgent > 0 && g.Name == asr.GrammarMain:
+			g.VerifyAgent = verifyAgent
 		}
 	}
 	return gs

@@ -187,7 +187,7 @@ func runServe(c *cli.Context) error {
 			ModelDir: c.String("asr-model-dir"),
 			Decoders: serveDecoders(c.Int("asr-decoders"), cfg.MaxCalls),
 			MLLR:     c.String("asr-mllr"),
-			Grammars: withVerify(withBackground(append(asr.DefaultGrammars(), bot.Grammars()...), c.Int("asr-background")), c.Int("asr-verify-agent")),
+			Grammars: withLoops(append(asr.DefaultGrammars(), bot.Grammars()...), c.Int("asr-background"), c.Int("asr-verify-agent")),
 			Args:     asr.DefaultDecoderArgs,
 			Log:      log,
 
